@@ -1,0 +1,66 @@
+"""The `speechsynth` command: one entry point, one sub-command per task."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+
+from speechsynth import __version__
+from speechsynth.cli import prepare_cmd, text_cmd
+from speechsynth.errors import SpeechSynthError
+
+DESCRIPTION = """\
+speechsynth trains, runs and serves NVIDIA's text-to-speech models (Tacotron 2, WaveGlow,
+FastPitch, FastSpeech) with NVIDIA-compatible text and audio front ends.
+
+Run `speechsynth COMMAND --help` for the details of one command."""
+
+EPILOG = """\
+examples:
+  speechsynth text 'Dr. Smith paid $3.50'        show cleaned text, symbols and IDs
+  speechsynth prepare check DATA/LJSpeech-1.1     validate a dataset
+  speechsynth prepare split DATA/LJSpeech-1.1     write train/val/test filelists
+  speechsynth prepare mels DATA/LJSpeech-1.1      precompute log-mel spectrograms"""
+
+COMMAND_MODULES = (text_cmd, prepare_cmd)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="speechsynth",
+        description=DESCRIPTION,
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"speechsynth {__version__}")
+    parser.add_argument(
+        "-v", "--verbose", action="store_true", help="print debug messages as well as warnings"
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for module in COMMAND_MODULES:
+        module.register(commands)
+    return parser
+
+
+def configure_logging(verbose: bool) -> None:
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(levelname)s: %(message)s",
+        stream=sys.stderr,
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    configure_logging(args.verbose)
+    try:
+        return int(args.run(args) or 0)
+    except SpeechSynthError as error:
+        print(f"speechsynth: error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("speechsynth: interrupted", file=sys.stderr)
+        return 130

@@ -1,0 +1,205 @@
+"""`speechsynth prepare ...`: check, split and precompute features for a dataset."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+
+from speechsynth.audio.config import MelConfig
+from speechsynth.cli.help import add_command
+from speechsynth.data.formats import load_dataset
+from speechsynth.prepare.check import CheckLimits, check_dataset, format_report
+from speechsynth.prepare.split import split_utterances, write_splits
+from speechsynth.text import DEFAULT_CLEANERS
+
+log = logging.getLogger(__name__)
+
+DATASET_HELP = "an LJSpeech directory (metadata.csv + wavs/) or an NVIDIA filelist"
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    prepare = add_command(
+        commands,
+        "prepare",
+        "check a dataset, split it, precompute features",
+        "Dataset preparation. Every step reads an LJSpeech-layout directory or an NVIDIA filelist\n"
+        "(`wav|text`, `mel|dur|pitch|text`, ...; paths relative to the dataset root).",
+        "examples:\n"
+        "  speechsynth prepare check LJSpeech-1.1\n"
+        "  speechsynth prepare split LJSpeech-1.1 --val-size 100 --test-size 500\n"
+        "  speechsynth prepare mels LJSpeech-1.1 --jobs 8",
+    )
+    steps = prepare.add_subparsers(dest="step", metavar="STEP", required=True)
+    _register_check(steps)
+    _register_split(steps)
+    _register_mels(steps)
+
+
+def _add_common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("dataset", type=Path, metavar="DATASET", help=DATASET_HELP)
+    parser.add_argument("--json", action="store_true", help="print a JSON summary on stdout")
+
+
+def _add_limits(parser: argparse.ArgumentParser) -> None:
+    defaults = CheckLimits()
+    parser.add_argument("--sampling-rate", type=int, default=defaults.sampling_rate, metavar="HZ")
+    parser.add_argument("--min-seconds", type=float, default=defaults.min_seconds, metavar="S")
+    parser.add_argument("--max-seconds", type=float, default=defaults.max_seconds, metavar="S")
+    parser.add_argument("--max-text-chars", type=int, default=defaults.max_text_chars, metavar="N")
+    parser.add_argument(
+        "--cleaners",
+        nargs="+",
+        default=list(DEFAULT_CLEANERS),
+        metavar="NAME",
+        help="text cleaners used to find characters the model cannot read (default: %(default)s)",
+    )
+    parser.add_argument("--jobs", type=int, default=4, help="parallel readers (default: 4)")
+
+
+def _limits_from(args: argparse.Namespace) -> CheckLimits:
+    return CheckLimits(
+        sampling_rate=args.sampling_rate,
+        min_seconds=args.min_seconds,
+        max_seconds=args.max_seconds,
+        max_text_chars=args.max_text_chars,
+        cleaners=tuple(args.cleaners),
+    )
+
+
+def _register_check(steps: argparse._SubParsersAction) -> None:
+    parser = add_command(
+        steps,
+        "check",
+        "validate every clip of a dataset",
+        "Validate every clip: missing or unreadable audio, wrong sample rate or channel count,\n"
+        "clips too short or too long, empty or overlong transcripts, duplicate ids, and\n"
+        "characters the text front end would drop (a warning).\n\n"
+        "Exit status: 0 when the dataset is usable (no errors), 1 otherwise.",
+        "examples:\n"
+        "  speechsynth prepare check LJSpeech-1.1\n"
+        "  speechsynth prepare check filelists/train.txt --max-seconds 12 --json",
+    )
+    _add_common(parser)
+    _add_limits(parser)
+    parser.set_defaults(run=run_check)
+
+
+def run_check(args: argparse.Namespace) -> int:
+    utterances = load_dataset(args.dataset)
+    progress = sys.stderr.isatty() and not args.json
+    report = check_dataset(utterances, _limits_from(args), jobs=args.jobs, progress=progress)
+    if args.json:
+        print(json.dumps({"dataset": str(args.dataset), **report.to_dict()}, indent=2))
+    else:
+        print(format_report(report, str(args.dataset)))
+    return 0 if report.usable else 1
+
+
+def _register_split(steps: argparse._SubParsersAction) -> None:
+    parser = add_command(
+        steps,
+        "split",
+        "write train/val/test filelists",
+        "Shuffle the usable clips with a fixed seed and write train.txt, val.txt and test.txt\n"
+        "as `wavs/<id>.wav|text` filelists. Sizes are counts (100) or fractions (0.05).\n"
+        "Clips that `prepare check` reports as errors are left out, with a warning.",
+        "examples:\n"
+        "  speechsynth prepare split LJSpeech-1.1        # 100 val, 500 test, like NVIDIA's\n"
+        "  speechsynth prepare split mini --val-size 0.1 --test-size 0.1 --output lists/",
+    )
+    _add_common(parser)
+    parser.add_argument(
+        "--output",
+        type=Path,
+        metavar="DIR",
+        help="where the filelists go (default: DATASET/filelists)",
+    )
+    parser.add_argument("--val-size", type=float, default=100, help="default: %(default)s")
+    parser.add_argument("--test-size", type=float, default=500, help="default: %(default)s")
+    parser.add_argument("--seed", type=int, default=1234, help="shuffle seed (default: 1234)")
+    _add_limits(parser)
+    parser.set_defaults(run=run_split)
+
+
+def _default_output(dataset: Path, name: str) -> Path:
+    return dataset / name if dataset.is_dir() else dataset.parent / name
+
+
+def run_split(args: argparse.Namespace) -> int:
+    utterances = load_dataset(args.dataset)
+    report = check_dataset(utterances, _limits_from(args), jobs=args.jobs)
+    usable_ids = set(report.usable_ids)
+    usable = [utterance for utterance in utterances if utterance.utterance_id in usable_ids]
+    if len(usable) < len(utterances):
+        log.warning(
+            "leaving out %d unusable clip(s); run `speechsynth prepare check %s` for the list",
+            len(utterances) - len(usable),
+            args.dataset,
+        )
+    splits = split_utterances(usable, args.val_size, args.test_size, args.seed)
+    output_dir = args.output or _default_output(args.dataset, "filelists")
+    written = write_splits(splits, output_dir)
+    summary = {
+        name: {"path": str(path), "clips": len(splits[name])} for name, path in written.items()
+    }
+    if args.json:
+        print(json.dumps(summary, indent=2))
+    else:
+        for name, entry in summary.items():
+            print(f"{name:5s} {entry['clips']:6d} clips -> {entry['path']}")
+    return 0
+
+
+def _register_mels(steps: argparse._SubParsersAction) -> None:
+    parser = add_command(
+        steps,
+        "mels",
+        "precompute log-mel spectrograms",
+        "Compute NVIDIA-compatible 80-band log-mel spectrograms (22050 Hz, n_fft 1024, hop 256)\n"
+        "for every clip and save each as a float32 [80, frames] tensor `<id>.pt`, plus\n"
+        "`filelist.txt` (`<id>.pt|text`). Runs in parallel; files already there and valid are\n"
+        "kept, so an interrupted run resumes. Every file is written atomically.",
+        "examples:\n"
+        "  speechsynth prepare mels LJSpeech-1.1                  # -> LJSpeech-1.1/mels/\n"
+        "  speechsynth prepare mels filelists/train.txt --output /data/mels --jobs 8",
+    )
+    _add_common(parser)
+    parser.add_argument(
+        "--output", type=Path, metavar="DIR", help="where the mels go (default: DATASET/mels)"
+    )
+    parser.add_argument("--jobs", type=int, default=None, help="worker processes (default: cores)")
+    parser.add_argument(
+        "--strict",
+        action="store_true",
+        help="refuse clips at another sample rate instead of resampling them",
+    )
+    parser.set_defaults(run=run_mels)
+
+
+def run_mels(args: argparse.Namespace) -> int:
+    from speechsynth.prepare.mels import compute_mels  # imports torch: only when needed
+
+    utterances = load_dataset(args.dataset)
+    output_dir = args.output or _default_output(args.dataset, "mels")
+    progress = sys.stderr.isatty() and not args.json
+    results = compute_mels(
+        utterances, output_dir, MelConfig(), args.jobs, strict=args.strict, progress=progress
+    )
+    counts = {status: 0 for status in ("written", "skipped", "failed")}
+    for result in results:
+        counts[result.status] += 1
+    failures = [result for result in results if result.status == "failed"]
+    if args.json:
+        failed = [{"id": r.utterance_id, "error": r.message} for r in failures]
+        print(json.dumps({"output": str(output_dir), **counts, "failures": failed}, indent=2))
+    else:
+        for failure in failures:
+            print(f"error: {failure.message}", file=sys.stderr)
+        print(
+            f"{counts['written']} written, {counts['skipped']} already valid, "
+            f"{counts['failed']} failed -> {output_dir}"
+        )
+    return 1 if failures else 0

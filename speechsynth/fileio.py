@@ -1,0 +1,36 @@
+"""Atomic file writes: a crash or Ctrl-C never leaves a half-written output file behind."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+
+@contextlib.contextmanager
+def atomic_path(destination: str | os.PathLike) -> Iterator[Path]:
+    """Yield a temporary path beside `destination`; rename it over `destination` on success.
+
+    The temporary file lives in the same directory so the final `os.replace` is atomic.
+    On any exception the temporary file is removed and `destination` is left untouched.
+    """
+    destination = Path(destination)
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    handle, temp_name = tempfile.mkstemp(
+        prefix=f".{destination.name}.", suffix=".tmp" + destination.suffix, dir=destination.parent
+    )
+    os.close(handle)
+    temp_path = Path(temp_name)
+    try:
+        yield temp_path
+        os.replace(temp_path, destination)
+    finally:
+        temp_path.unlink(missing_ok=True)
+
+
+def write_text_atomic(destination: str | os.PathLike, text: str) -> None:
+    """Write `text` (UTF-8) to `destination` atomically."""
+    with atomic_path(destination) as temp_path:
+        temp_path.write_text(text, encoding="utf-8")

@@ -1,0 +1,1 @@
+"""The networks (NVIDIA-compatible parameter names and shapes) and their checkpoint helpers."""
