@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from speechsynth.text import DEFAULT_CLEANERS
+
 
 def add_command(
     commands: argparse._SubParsersAction,
@@ -20,3 +22,25 @@ def add_command(
         epilog=epilog,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+
+
+def _split_names(value: str) -> list[str]:
+    return [name.strip() for name in value.split(",") if name.strip()]
+
+
+def add_cleaners_option(parser: argparse.ArgumentParser) -> None:
+    """`--cleaners a,b` (repeatable); unset means DEFAULT_CLEANERS. Read it with `cleaner_names`.
+
+    Comma-separated rather than nargs="+", which would swallow a positional argument after it.
+    """
+    parser.add_argument(
+        "--cleaners",
+        type=_split_names,
+        action="extend",
+        metavar="NAME[,NAME...]",
+        help=f"text cleaners, in order (repeatable; default: {','.join(DEFAULT_CLEANERS)})",
+    )
+
+
+def cleaner_names(args: argparse.Namespace) -> tuple[str, ...]:
+    return tuple(args.cleaners or DEFAULT_CLEANERS)

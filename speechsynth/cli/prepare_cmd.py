@@ -9,11 +9,10 @@ import sys
 from pathlib import Path
 
 from speechsynth.audio.config import MelConfig
-from speechsynth.cli.help import add_command
+from speechsynth.cli.help import add_cleaners_option, add_command, cleaner_names
 from speechsynth.data.formats import load_dataset
 from speechsynth.prepare.check import CheckLimits, check_dataset, format_report
 from speechsynth.prepare.split import split_utterances, write_splits
-from speechsynth.text import DEFAULT_CLEANERS
 
 log = logging.getLogger(__name__)
 
@@ -49,13 +48,7 @@ def _add_limits(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--min-seconds", type=float, default=defaults.min_seconds, metavar="S")
     parser.add_argument("--max-seconds", type=float, default=defaults.max_seconds, metavar="S")
     parser.add_argument("--max-text-chars", type=int, default=defaults.max_text_chars, metavar="N")
-    parser.add_argument(
-        "--cleaners",
-        nargs="+",
-        default=list(DEFAULT_CLEANERS),
-        metavar="NAME",
-        help="text cleaners used to find characters the model cannot read (default: %(default)s)",
-    )
+    add_cleaners_option(parser)
     parser.add_argument("--jobs", type=int, default=4, help="parallel readers (default: 4)")
 
 
@@ -65,7 +58,7 @@ def _limits_from(args: argparse.Namespace) -> CheckLimits:
         min_seconds=args.min_seconds,
         max_seconds=args.max_seconds,
         max_text_chars=args.max_text_chars,
-        cleaners=tuple(args.cleaners),
+        cleaners=cleaner_names(args),
     )
 
 

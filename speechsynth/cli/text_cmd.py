@@ -6,9 +6,9 @@ import argparse
 import json
 import sys
 
-from speechsynth.cli.help import add_command
+from speechsynth.cli.help import add_cleaners_option, add_command, cleaner_names
 from speechsynth.errors import SpeechSynthError
-from speechsynth.text import CLEANERS, DEFAULT_CLEANERS, SYMBOLS, TextProcessor
+from speechsynth.text import CLEANERS, SYMBOLS, TextProcessor
 
 SUMMARY = "show the cleaned text, symbols and symbol ids for some text"
 
@@ -43,13 +43,7 @@ def register(commands: argparse._SubParsersAction) -> None:
         metavar="TEXT",
         help="the text to process; omit it or give '-' to read standard input",
     )
-    parser.add_argument(
-        "--cleaners",
-        type=_split_names,
-        action="extend",
-        metavar="NAME[,NAME...]",
-        help=f"cleaners to apply, in order (repeatable; default: {','.join(DEFAULT_CLEANERS)})",
-    )
+    add_cleaners_option(parser)
     parser.add_argument(
         "--p-arpabet",
         type=float,
@@ -67,10 +61,6 @@ def register(commands: argparse._SubParsersAction) -> None:
         help='print one JSON object {"input", "cleaned", "symbols", "ids", "cleaners"}',
     )
     parser.set_defaults(run=run)
-
-
-def _split_names(value: str) -> list[str]:
-    return [name.strip() for name in value.split(",") if name.strip()]
 
 
 def read_stdin() -> str:
@@ -97,8 +87,8 @@ def _show_symbol(symbol: str) -> str:
 
 def run(args: argparse.Namespace) -> int:
     text = read_stdin().strip() if args.text in (None, "-") else args.text
-    cleaner_names = tuple(args.cleaners or DEFAULT_CLEANERS)
-    processor = TextProcessor(cleaner_names, p_arpabet=args.p_arpabet, seed=args.seed)
+    names = cleaner_names(args)
+    processor = TextProcessor(names, p_arpabet=args.p_arpabet, seed=args.seed)
     cleaned = processor.clean(text)
     ids = processor.encode_cleaned(cleaned, source=text)
     symbols = [SYMBOLS[symbol_id] for symbol_id in ids]
@@ -108,11 +98,11 @@ def run(args: argparse.Namespace) -> int:
             "cleaned": cleaned,
             "symbols": symbols,
             "ids": ids,
-            "cleaners": list(cleaner_names),
+            "cleaners": list(names),
         }
         print(json.dumps(result, ensure_ascii=False))
         return 0
-    print(f"cleaners: {', '.join(cleaner_names)}")
+    print(f"cleaners: {', '.join(names)}")
     print(f"cleaned:  {cleaned}")
     print(f"symbols:  {' '.join(_show_symbol(symbol) for symbol in symbols)}")
     print(f"ids:      {' '.join(map(str, ids))}")
