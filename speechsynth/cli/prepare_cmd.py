@@ -11,8 +11,9 @@ from pathlib import Path
 from speechsynth.audio.config import MelConfig
 from speechsynth.cli.help import add_cleaners_option, add_command, cleaner_names
 from speechsynth.data.formats import load_dataset
+from speechsynth.data.splits import split_utterances
 from speechsynth.prepare.check import CheckLimits, check_dataset, format_report
-from speechsynth.prepare.split import split_utterances, write_splits
+from speechsynth.prepare.split import write_splits
 
 log = logging.getLogger(__name__)
 
