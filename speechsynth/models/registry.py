@@ -1,0 +1,117 @@
+"""The model registry: names, config classes and networks, and how to recognise each one."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from torch import Tensor, nn
+
+from speechsynth.errors import SpeechSynthError
+from speechsynth.models.checkpoint import (
+    is_own_checkpoint,
+    load_file,
+    load_state_dict_strict,
+    read_checkpoint,
+    unwrap_nvidia_checkpoint,
+)
+from speechsynth.models.tacotron2 import Tacotron2, Tacotron2Config
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    name: str
+    config_class: type
+    model_class: type[nn.Module]
+    signature_key: str  # a state_dict key only this model has: recognises NVIDIA checkpoints
+
+    def make_config(self, values: Mapping[str, Any] | None = None) -> Any:
+        return self.config_class.from_dict(values or {})
+
+    def build(self, config: Any) -> nn.Module:
+        if isinstance(config, Mapping):
+            config = self.make_config(config)
+        return self.model_class(config)
+
+
+MODELS: dict[str, ModelSpec] = {
+    spec.name: spec
+    for spec in (
+        ModelSpec("tacotron2", Tacotron2Config, Tacotron2, "decoder.attention_rnn.weight_ih"),
+    )
+}
+
+
+def get_spec(name: str) -> ModelSpec:
+    if name not in MODELS:
+        raise SpeechSynthError(f"unknown model {name!r}; available: {', '.join(MODELS)}")
+    return MODELS[name]
+
+
+def detect_spec(state_dict: Mapping[str, Tensor]) -> ModelSpec | None:
+    """The registered model whose signature parameter `state_dict` holds, if any."""
+    for spec in MODELS.values():
+        if spec.signature_key in state_dict:
+            return spec
+    return None
+
+
+@dataclass
+class LoadedModel:
+    """A network ready for inference, with what the checkpoint says about it."""
+
+    name: str
+    config: Any
+    model: nn.Module
+    source: Path
+    origin: str  # "speechsynth" or "nvidia"
+    text_cleaners: tuple[str, ...]
+    p_arpabet: float = 0.0
+
+
+NVIDIA_CLEANERS = ("english_cleaners",)
+
+
+def load_model(path: str | Path, expected_name: str | None = None) -> LoadedModel:
+    """Load one of our checkpoints or an NVIDIA one (recognised by its parameter names)."""
+    path = Path(path)
+    content = load_file(path)
+    if is_own_checkpoint(content):
+        content = read_checkpoint(path, expected_name)
+        spec = get_spec(content["model_name"])
+        config = spec.make_config(content["model_config"])
+        state_dict = content["state_dict"]
+        data = content.get("experiment", {}).get("data", {})
+        cleaners = tuple(data.get("cleaners", NVIDIA_CLEANERS))
+        p_arpabet = float(data.get("p_arpabet", 0.0))
+        origin = "speechsynth"
+    else:
+        state_dict, nvidia_config = unwrap_nvidia_checkpoint(content, str(path))
+        spec = _nvidia_spec(state_dict, expected_name, path)
+        config = spec.make_config(nvidia_config)
+        cleaners, p_arpabet, origin = NVIDIA_CLEANERS, 0.0, "nvidia"
+    model = spec.build(config)
+    load_state_dict_strict(model, state_dict, str(path))
+    model.eval()
+    return LoadedModel(spec.name, config, model, path, origin, cleaners, p_arpabet)
+
+
+def _nvidia_spec(
+    state_dict: Mapping[str, Tensor], expected_name: str | None, path: Path
+) -> ModelSpec:
+    detected = detect_spec(state_dict)
+    if expected_name is not None:
+        expected = get_spec(expected_name)
+        if detected is not None and detected is not expected:
+            raise SpeechSynthError(
+                f"{path}: is a {detected.name} checkpoint, expected {expected_name}"
+            )
+        return expected
+    if detected is None:
+        raise SpeechSynthError(
+            f"{path}: cannot tell which model these weights belong to; "
+            f"models known: {', '.join(MODELS)}"
+        )
+    return detected
