@@ -9,7 +9,7 @@ import sys
 from collections.abc import Sequence
 
 from speechsynth import __version__
-from speechsynth.cli import prepare_cmd, text_cmd, train_cmd
+from speechsynth.cli import prepare_cmd, synthesize_cmd, text_cmd, train_cmd
 from speechsynth.errors import SpeechSynthError
 
 DESCRIPTION = """\
@@ -24,9 +24,10 @@ examples:
   speechsynth prepare check DATA/LJSpeech-1.1     validate a dataset
   speechsynth prepare split DATA/LJSpeech-1.1     write train/val/test filelists
   speechsynth prepare mels DATA/LJSpeech-1.1      precompute log-mel spectrograms
-  speechsynth train tacotron2 --dataset DATA/LJSpeech-1.1 --output runs/t2"""
+  speechsynth train tacotron2 --dataset DATA/LJSpeech-1.1 --output runs/t2
+  speechsynth synthesize --model tacotron2.pt -i phrases.txt -o out   text to WAV files"""
 
-COMMAND_MODULES = (text_cmd, prepare_cmd, train_cmd)
+COMMAND_MODULES = (text_cmd, prepare_cmd, train_cmd, synthesize_cmd)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -13,6 +13,7 @@ from speechsynth.text.cleaners import (
 from speechsynth.text.cmudict import HETERONYMS, Pronouncer
 from speechsynth.text.numbers import normalize_numbers
 from speechsynth.text.numbers_nvidia import expand_numbers
+from speechsynth.text.sentences import split_sentences
 from speechsynth.text.sequence import (
     TextProcessor,
     find_unknown_characters,
@@ -40,6 +41,7 @@ __all__ = [
     "get_cleaners",
     "normalize_numbers",
     "sequence_to_text",
+    "split_sentences",
     "text_to_sequence",
     "transliteration_cleaners",
 ]
