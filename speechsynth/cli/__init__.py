@@ -9,7 +9,7 @@ import sys
 from collections.abc import Sequence
 
 from speechsynth import __version__
-from speechsynth.cli import prepare_cmd, synthesize_cmd, text_cmd, train_cmd
+from speechsynth.cli import bench_cmd, prepare_cmd, synthesize_cmd, text_cmd, train_cmd
 from speechsynth.errors import SpeechSynthError
 
 DESCRIPTION = """\
@@ -25,9 +25,10 @@ examples:
   speechsynth prepare split DATA/LJSpeech-1.1     write train/val/test filelists
   speechsynth prepare mels DATA/LJSpeech-1.1      precompute log-mel spectrograms
   speechsynth train tacotron2 --dataset DATA/LJSpeech-1.1 --output runs/t2
-  speechsynth synthesize --model tacotron2.pt -i phrases.txt -o out   text to WAV files"""
+  speechsynth synthesize --model tacotron2.pt -i phrases.txt -o out   text to WAV files
+  speechsynth bench tacotron2 --precision fp32,int8   decoder ms/step, latency, training speed"""
 
-COMMAND_MODULES = (text_cmd, prepare_cmd, train_cmd, synthesize_cmd)
+COMMAND_MODULES = (text_cmd, prepare_cmd, train_cmd, synthesize_cmd, bench_cmd)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -30,12 +30,14 @@ def register(commands: argparse._SubParsersAction) -> None:
         "examples:\n"
         "  speechsynth prepare check LJSpeech-1.1\n"
         "  speechsynth prepare split LJSpeech-1.1 --val-size 100 --test-size 500\n"
-        "  speechsynth prepare mels LJSpeech-1.1 --jobs 8",
+        "  speechsynth prepare mels LJSpeech-1.1 --jobs 8\n"
+        "  speechsynth prepare durations LJSpeech-1.1 --tacotron2 tacotron2.pt",
     )
     steps = prepare.add_subparsers(dest="step", metavar="STEP", required=True)
     _register_check(steps)
     _register_split(steps)
     _register_mels(steps)
+    _register_durations(steps)
 
 
 def _add_common(parser: argparse.ArgumentParser) -> None:
@@ -192,6 +194,84 @@ def run_mels(args: argparse.Namespace) -> int:
     else:
         for failure in failures:
             print(f"error: {failure.message}", file=sys.stderr)
+        print(
+            f"{counts['written']} written, {counts['skipped']} already valid, "
+            f"{counts['failed']} failed -> {output_dir}"
+        )
+    return 1 if failures else 0
+
+
+def _register_durations(steps: argparse._SubParsersAction) -> None:
+    parser = add_command(
+        steps,
+        "durations",
+        "per-symbol durations from a Tacotron 2 teacher",
+        "Run a trained Tacotron 2 with teacher forcing on every clip and count, for each input\n"
+        "symbol, the mel frames that attend to it most (NVIDIA's FastPitch 1.0 / FastSpeech\n"
+        "targets). Saves an int64 [symbols] tensor `<id>.pt` per clip, summing to the clip's\n"
+        "mel frames, plus `durations_filelist.txt` (`<audio or mel>|<durations>|<text>`, paths\n"
+        "relative to the output directory; the pitch step adds FastPitch 1.0's pitch column).\n\n"
+        "The text is encoded with the teacher's own cleaners (english_cleaners for NVIDIA's\n"
+        "checkpoints). The prenet dropout stays on, as in NVIDIA's extraction, with masks drawn\n"
+        "from --seed; --no-dropout turns it off. Files already there and valid (right length,\n"
+        "summing to the clip's frames) are kept, so an interrupted run resumes.",
+        "examples:\n"
+        "  speechsynth prepare durations LJSpeech-1.1 --tacotron2 nvidia_tacotron2.pt\n"
+        "  speechsynth prepare durations mels/filelist.txt --tacotron2 runs/t2/best.pt \\\n"
+        "      --output /data/durations --batch-size 32 --device cuda",
+    )
+    _add_common(parser)
+    parser.add_argument(
+        "--tacotron2",
+        type=Path,
+        required=True,
+        metavar="CKPT",
+        help="the teacher: a speechsynth or NVIDIA Tacotron 2 checkpoint",
+    )
+    parser.add_argument("--output", type=Path, metavar="DIR", help="default: DATASET/durations")
+    parser.add_argument(
+        "--batch-size", type=int, default=16, metavar="N", help="clips per forward pass (16)"
+    )
+    parser.add_argument(
+        "--no-dropout",
+        dest="dropout",
+        action="store_false",
+        help="turn the prenet dropout off (NVIDIA keeps it on)",
+    )
+    parser.add_argument(
+        "--seed", type=int, default=1234, metavar="N", help="dropout seed (default: 1234)"
+    )
+    parser.add_argument("--device", default="cpu", help="torch device (default: cpu)")
+    parser.set_defaults(run=run_durations)
+
+
+def run_durations(args: argparse.Namespace) -> int:
+    from speechsynth.models.registry import load_model  # imports torch: only when needed
+    from speechsynth.prepare.durations import compute_durations
+
+    teacher = load_model(args.tacotron2, expected_name="tacotron2")
+    utterances = load_dataset(args.dataset)
+    output_dir = args.output or _default_output(args.dataset, "durations")
+    results = compute_durations(
+        teacher,
+        utterances,
+        output_dir,
+        args.batch_size,
+        dropout=args.dropout,
+        seed=args.seed,
+        device=args.device,
+        progress=sys.stderr.isatty() and not args.json,
+    )
+    counts = {status: 0 for status in ("written", "skipped", "failed")}
+    for result in results:
+        counts[result.status] += 1
+    failures = [result for result in results if result.status == "failed"]
+    if args.json:
+        failed = [{"id": r.utterance_id, "error": r.message} for r in failures]
+        print(json.dumps({"output": str(output_dir), **counts, "failures": failed}, indent=2))
+    else:
+        for failure in failures:
+            print(f"error: {failure.utterance_id}: {failure.message}", file=sys.stderr)
         print(
             f"{counts['written']} written, {counts['skipped']} already valid, "
             f"{counts['failed']} failed -> {output_dir}"

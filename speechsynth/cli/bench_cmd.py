@@ -1,0 +1,185 @@
+"""`speechsynth bench MODEL`: how fast a model synthesises and trains on this machine."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from speechsynth.cli.help import add_command
+from speechsynth.errors import SpeechSynthError
+
+DESCRIPTION = """\
+Measure Tacotron 2 on this machine, with random weights in NVIDIA's default configuration
+(28M parameters) or the weights of --checkpoint.
+
+Inference: each of --repeats runs synthesises --batch-size random texts of --text-length
+symbols for exactly --steps decoder steps (the stop gate is ignored), with the prenet dropout
+on, as NVIDIA's inference. Reported: milliseconds per decoder step (mean and std over the
+repeats; encoder and postnet excluded), the latency of a whole run (mean, std, 90/95/99th
+percentiles, in seconds, as NVIDIA's latency tables) and mel frames per second.
+
+--precision picks how the inference runs (comma-separated to compare several):
+  fp32  the model as it is;
+  bf16  the whole model in bfloat16;
+  int8  the decoder's two LSTM cells dynamically quantized to int8 (the rest fp32).
+For bf16 and int8 the report adds the relative RMS difference of a teacher-forced mel from
+the fp32 model's (same input, same dropout masks).
+
+Training: --train-steps steps (after one untimed warm-up) of forward, backward, gradient
+clipping and Adam on --train-batch-size random mels of --train-frames frames, with texts of
+--text-length symbols; reported as seconds per step and mel frames per second.
+--train-steps 0 skips it (at the default size a step takes about 15 s on one CPU core).
+
+Timing on a CPU: start it with OMP_WAIT_POLICY=PASSIVE in the environment when other processes
+share the cores (OpenMP reads it at start-up; busy-waiting threads otherwise slow everyone),
+keep the machine otherwise idle, and run it twice: the first run's numbers can be off."""
+
+EPILOG = """\
+examples:
+  OMP_WAIT_POLICY=PASSIVE speechsynth bench tacotron2 --threads 1
+  speechsynth bench tacotron2 --precision fp32,bf16,int8 --train-steps 0
+  speechsynth bench tacotron2 --checkpoint nvidia_tacotron2.pt --batch-size 4 --json
+  speechsynth bench tacotron2 --steps 100 --repeats 10 --train-steps 0"""
+
+PRECISION_NAMES = ("fp32", "bf16", "int8")  # infer.precision.PRECISIONS, without importing torch
+
+
+def _precisions(value: str) -> list[str]:
+    names = [name.strip() for name in value.split(",") if name.strip()]
+    unknown = [name for name in names if name not in PRECISION_NAMES]
+    if unknown or not names:
+        raise argparse.ArgumentTypeError(
+            f"expected one or more of {', '.join(PRECISION_NAMES)}, comma-separated"
+        )
+    return names
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    parser = add_command(
+        commands, "bench", "measure inference and training speed", DESCRIPTION, EPILOG
+    )
+    parser.add_argument("model", metavar="MODEL", choices=("tacotron2",), help="tacotron2")
+    parser.add_argument(
+        "--checkpoint", type=Path, metavar="CKPT", help="weights to use (default: random)"
+    )
+    parser.add_argument(
+        "--steps", type=int, default=600, metavar="N", help="decoder steps per run (600)"
+    )
+    parser.add_argument("--batch-size", type=int, default=1, metavar="N", help="texts per run (1)")
+    parser.add_argument(
+        "--text-length", type=int, default=128, metavar="N", help="symbols per text (128)"
+    )
+    parser.add_argument("--repeats", type=int, default=3, metavar="N", help="timed runs (3)")
+    parser.add_argument(
+        "--precision",
+        type=_precisions,
+        default=["fp32"],
+        metavar="P[,P...]",
+        help="fp32, bf16 and/or int8 (default: fp32)",
+    )
+    parser.add_argument(
+        "--threads", type=int, metavar="N", help="torch threads (default: torch's, one per core)"
+    )
+    parser.add_argument(
+        "--train-steps", type=int, default=3, metavar="N", help="timed training steps (3)"
+    )
+    parser.add_argument(
+        "--train-batch-size", type=int, default=4, metavar="N", help="mels per step (4)"
+    )
+    parser.add_argument(
+        "--train-frames", type=int, default=400, metavar="N", help="frames per mel (400)"
+    )
+    parser.add_argument(
+        "--seed", type=int, default=0, metavar="N", help="random weights and inputs (0)"
+    )
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.set_defaults(run=run_bench)
+
+
+def run_bench(args: argparse.Namespace) -> int:
+    import torch  # only when needed: `speechsynth --help` stays fast
+
+    from speechsynth.infer.bench import bench_tacotron2_inference
+    from speechsynth.train.bench import bench_tacotron2_training
+
+    if args.threads is not None:
+        if args.threads < 1:
+            raise SpeechSynthError(f"--threads must be at least 1, got {args.threads}")
+        torch.set_num_threads(args.threads)
+    model, weights = _load_tacotron2(args.checkpoint, args.seed)
+    inference = [
+        bench_tacotron2_inference(
+            model,
+            precision=precision,
+            steps=args.steps,
+            batch_size=args.batch_size,
+            text_length=args.text_length,
+            repeats=args.repeats,
+            seed=args.seed,
+        )
+        for precision in args.precision
+    ]
+    training = None
+    if args.train_steps > 0:
+        training = bench_tacotron2_training(
+            model,
+            batch_size=args.train_batch_size,
+            mel_frames=args.train_frames,
+            text_length=args.text_length,
+            steps=args.train_steps,
+            seed=args.seed,
+        )
+    report = {
+        "model": "tacotron2",
+        "weights": weights,
+        "threads": torch.get_num_threads(),
+        "parameters": sum(parameter.numel() for parameter in model.parameters()),
+        "inference": [result.to_dict() for result in inference],
+        "training": training.to_dict() if training else None,
+    }
+    print(json.dumps(report, indent=2) if args.json else format_report(report))
+    return 0
+
+
+def _load_tacotron2(checkpoint: Path | None, seed: int):
+    import torch
+
+    from speechsynth.models.registry import load_model
+    from speechsynth.models.tacotron2 import Tacotron2, Tacotron2Config
+
+    if checkpoint is not None:
+        return load_model(checkpoint, expected_name="tacotron2").model, str(checkpoint)
+    torch.manual_seed(seed)
+    return Tacotron2(Tacotron2Config()).eval(), "random (default config)"
+
+
+def format_report(report: dict) -> str:
+    first = report["inference"][0]
+    lines = [
+        f"tacotron2, weights: {report['weights']}, {report['parameters'] / 1e6:.1f}M parameters, "
+        f"{report['threads']} thread(s)",
+        f"inference: batch {first['batch_size']}, {first['text_length']} symbols, "
+        f"{first['decoder_steps']} decoder steps, {first['repeats']} repeats",
+        f"  {'precision':9s} {'ms/step':>15s} {'latency s: mean':>16s} {'std':>6s} "
+        f"{'p90':>6s} {'p95':>6s} {'p99':>6s} {'frames/s':>9s} {'mel error':>10s}",
+    ]
+    for result in report["inference"]:
+        latency = result["latency"]
+        error = result["mel_relative_error"]
+        lines.append(
+            f"  {result['precision']:9s} "
+            f"{result['ms_per_step_mean']:7.3f} ± {result['ms_per_step_std']:5.3f} "
+            f"{latency['mean']:16.3f} {latency['std']:6.3f} {latency['p90']:6.3f} "
+            f"{latency['p95']:6.3f} {latency['p99']:6.3f} {result['mel_frames_per_s']:9.0f} "
+            f"{'-' if error is None else f'{error:.2%}':>10s}"
+        )
+    training = report["training"]
+    if training:
+        lines.append(
+            f"training: batch {training['batch_size']} x {training['mel_frames']} frames, "
+            f"{training['text_length']} symbols: "
+            f"{training['seconds_per_step_mean']:.3f} ± {training['seconds_per_step_std']:.3f} "
+            f"s/step, {training['mel_frames_per_s']:.0f} mel frames/s"
+        )
+    return "\n".join(lines)

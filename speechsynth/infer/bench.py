@@ -1,0 +1,189 @@
+"""Tacotron 2 inference benchmark: time per decoder step, end-to-end latency, mel frames/s.
+
+Each repeat synthesises a batch of random texts for exactly `steps` decoder steps (the gate is
+ignored, so every run does the same work, as NVIDIA's latency tests with their fixed-length
+inputs roughly do), with the prenet dropout on, as NVIDIA's inference. The decoder's share of
+each run is timed between the encoder's end and the postnet's start (module hooks), so
+"ms per step" excludes the encoder and the postnet, and "latency" includes them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from speechsynth.errors import SpeechSynthError
+from speechsynth.infer.precision import model_dtype, prepare_for_inference
+from speechsynth.models.tacotron2 import Tacotron2
+
+WARMUP_STEPS = 20
+
+
+@dataclass(frozen=True)
+class LatencyStats:
+    """Seconds over repeats: mean, standard deviation and the 90/95/99th percentiles
+    (NVIDIA's "latency confidence intervals")."""
+
+    mean: float
+    std: float
+    p90: float
+    p95: float
+    p99: float
+
+    @classmethod
+    def of(cls, samples: list[float]) -> LatencyStats:
+        values = np.asarray(samples, dtype=np.float64)
+        p90, p95, p99 = np.percentile(values, [90, 95, 99])
+        return cls(float(values.mean()), float(values.std()), float(p90), float(p95), float(p99))
+
+
+@dataclass(frozen=True)
+class InferenceBenchResult:
+    precision: str
+    batch_size: int
+    text_length: int
+    decoder_steps: int
+    repeats: int
+    threads: int
+    ms_per_step_mean: float
+    ms_per_step_std: float
+    latency: LatencyStats  # a whole `infer` call: encoder + decoder + postnet
+    mel_frames_per_s: float  # batch_size * decoder_steps / mean latency
+    mel_relative_error: float | None  # RMS(mel - fp32 mel) / RMS(fp32 mel); None for fp32
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+class DecoderTimer:
+    """Times the stretch of a Tacotron 2 call between the encoder's end and the postnet's start."""
+
+    def __init__(self, model: Tacotron2):
+        self.encoded_at = self.postnet_at = 0.0
+        self._handles = [
+            model.encoder.register_forward_hook(self._on_encoded),
+            model.postnet.register_forward_pre_hook(self._on_postnet),
+        ]
+
+    def _on_encoded(self, *_: object) -> None:
+        self.encoded_at = time.perf_counter()
+
+    def _on_postnet(self, *_: object) -> None:
+        self.postnet_at = time.perf_counter()
+
+    @property
+    def seconds(self) -> float:
+        return self.postnet_at - self.encoded_at
+
+    def remove(self) -> None:
+        for handle in self._handles:
+            handle.remove()
+
+
+@contextlib.contextmanager
+def forced_steps(model: Tacotron2) -> Iterator[None]:
+    """Run every `infer` to its step limit: the gate cannot end it early."""
+    previous = model.config.decoder_no_early_stopping
+    model.config.decoder_no_early_stopping = True
+    try:
+        yield
+    finally:
+        model.config.decoder_no_early_stopping = previous
+
+
+def random_text(batch_size: int, text_length: int, n_symbols: int, seed: int) -> Tensor:
+    """[batch_size, text_length] symbol ids, none of them the pad symbol 0."""
+    generator = torch.Generator().manual_seed(seed)
+    return torch.randint(1, n_symbols, (batch_size, text_length), generator=generator)
+
+
+def fixed_prenet_masks(seed: int, keep_probability: float):
+    """A prenet mask provider that gives the same masks to every model it is passed to."""
+
+    def keep_mask(step: int, layer: int, shape: torch.Size) -> Tensor:
+        generator = torch.Generator().manual_seed(seed + 1000 * layer + step)
+        return torch.rand(shape, generator=generator) < keep_probability
+
+    return keep_mask
+
+
+def mel_relative_error(
+    reference: Tacotron2, candidate: Tacotron2, text: Tensor, frames: int, seed: int
+) -> float:
+    """How far `candidate`'s teacher-forced postnet mel is from `reference`'s (relative RMS),
+    with the same random target mel and the same prenet dropout masks."""
+    generator = torch.Generator().manual_seed(seed)
+    mels = torch.randn(text.size(0), reference.config.n_mel_channels, frames, generator=generator)
+    lengths = torch.full((text.size(0),), text.size(1), dtype=torch.long)
+    masks = fixed_prenet_masks(seed, 1.0 - reference.config.prenet_dropout)
+    with torch.inference_mode():
+        expected = reference(text, lengths, mels, prenet_masks=masks).mel_outputs_postnet
+        actual = candidate(
+            text, lengths, mels.to(model_dtype(candidate)), prenet_masks=masks
+        ).mel_outputs_postnet.float()
+    return float((actual - expected).pow(2).mean().sqrt() / expected.pow(2).mean().sqrt())
+
+
+def _timed_infer(
+    model: Tacotron2, text: Tensor, steps: int, generator: torch.Generator
+) -> tuple[float, float]:
+    """One forced-length synthesis -> (total seconds, decoder seconds)."""
+    lengths = torch.full((text.size(0),), text.size(1), dtype=torch.long)
+    timer = DecoderTimer(model)
+    try:
+        with torch.inference_mode(), forced_steps(model):
+            started = time.perf_counter()
+            model.infer(text, lengths, max_decoder_steps=steps, generator=generator)
+            total = time.perf_counter() - started
+    finally:
+        timer.remove()
+    return total, timer.seconds
+
+
+def bench_tacotron2_inference(
+    model: Tacotron2,
+    *,
+    precision: str = "fp32",
+    steps: int = 600,
+    batch_size: int = 1,
+    text_length: int = 128,
+    repeats: int = 3,
+    accuracy_frames: int = 50,
+    seed: int = 0,
+) -> InferenceBenchResult:
+    """Time `repeats` syntheses of `steps` decoder steps each by `model` (fp32) at `precision`.
+
+    `accuracy_frames` > 0 also compares a teacher-forced pass of that many frames with the
+    fp32 model (for precisions other than fp32).
+    """
+    if min(steps, batch_size, text_length, repeats) < 1:
+        raise SpeechSynthError("steps, batch size, text length and repeats must be at least 1")
+    fast = prepare_for_inference(model, precision)
+    text = random_text(batch_size, text_length, model.config.n_symbols, seed)
+    generator = torch.Generator().manual_seed(seed)
+    _timed_infer(fast, text, min(steps, WARMUP_STEPS), generator)
+    runs = [_timed_infer(fast, text, steps, generator) for _ in range(repeats)]
+    ms_per_step = np.asarray([decoder / steps * 1e3 for _, decoder in runs])
+    latency = LatencyStats.of([total for total, _ in runs])
+    error = None
+    if precision != "fp32" and accuracy_frames > 0:
+        error = mel_relative_error(model, fast, text, accuracy_frames, seed)
+    return InferenceBenchResult(
+        precision=precision,
+        batch_size=batch_size,
+        text_length=text_length,
+        decoder_steps=steps,
+        repeats=repeats,
+        threads=torch.get_num_threads(),
+        ms_per_step_mean=float(ms_per_step.mean()),
+        ms_per_step_std=float(ms_per_step.std()),
+        latency=latency,
+        mel_frames_per_s=batch_size * steps / latency.mean,
+        mel_relative_error=error,
+    )

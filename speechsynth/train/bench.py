@@ -1,0 +1,116 @@
+"""Tacotron 2 training-step benchmark: seconds per step and mel frames per second.
+
+One step is what the trainer does per batch: teacher-forced forward, NVIDIA's loss, backward,
+gradient clipping (1.0) and an Adam step (lr 1e-3, weight decay 1e-6), on random mels and texts
+of fixed sizes (NVIDIA reports Tacotron 2 training speed in mel frames per second).
+"""
+
+from __future__ import annotations
+
+import copy
+import time
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from speechsynth.errors import SpeechSynthError
+from speechsynth.infer.bench import random_text
+from speechsynth.models.tacotron2 import Tacotron2
+from speechsynth.train.losses import tacotron2_loss
+
+
+@dataclass(frozen=True)
+class TrainingBenchResult:
+    batch_size: int
+    mel_frames: int  # per utterance
+    text_length: int
+    steps: int
+    threads: int
+    seconds_per_step_mean: float
+    seconds_per_step_std: float
+    mel_frames_per_s: float  # batch_size * mel_frames / mean seconds per step
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class _RandomBatch:
+    text: Tensor
+    text_lengths: Tensor
+    mels: Tensor
+    mel_lengths: Tensor
+    gate_targets: Tensor
+
+
+def _random_batch(
+    batch_size: int, mel_frames: int, text_length: int, n_mels: int, n_symbols: int, seed: int
+) -> _RandomBatch:
+    generator = torch.Generator().manual_seed(seed)
+    mels = torch.randn(batch_size, n_mels, mel_frames, generator=generator)
+    gate_targets = torch.zeros(batch_size, mel_frames)
+    gate_targets[:, -1] = 1.0
+    return _RandomBatch(
+        text=random_text(batch_size, text_length, n_symbols, seed),
+        text_lengths=torch.full((batch_size,), text_length, dtype=torch.long),
+        mels=mels,
+        mel_lengths=torch.full((batch_size,), mel_frames, dtype=torch.long),
+        gate_targets=gate_targets,
+    )
+
+
+def _training_step(model: Tacotron2, optimizer: torch.optim.Optimizer, batch: _RandomBatch):
+    optimizer.zero_grad(set_to_none=True)
+    outputs = model(batch.text, batch.text_lengths, batch.mels, batch.mel_lengths)
+    loss, _, _ = tacotron2_loss(
+        outputs.mel_outputs,
+        outputs.mel_outputs_postnet,
+        outputs.gate_outputs,
+        batch.mels,
+        batch.gate_targets,
+    )
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+    optimizer.step()
+
+
+def bench_tacotron2_training(
+    model: Tacotron2,
+    *,
+    batch_size: int = 4,
+    mel_frames: int = 400,
+    text_length: int = 128,
+    steps: int = 3,
+    warmup_steps: int = 1,
+    seed: int = 0,
+) -> TrainingBenchResult:
+    """Time `steps` training steps (after `warmup_steps` untimed ones) on a copy of `model`;
+    the model itself is left untouched."""
+    if min(batch_size, mel_frames, text_length, steps) < 1:
+        raise SpeechSynthError("batch size, mel frames, text length and steps must be at least 1")
+    trainee = copy.deepcopy(model).train()
+    config = trainee.config
+    batch = _random_batch(
+        batch_size, mel_frames, text_length, config.n_mel_channels, config.n_symbols, seed
+    )
+    optimizer = torch.optim.Adam(trainee.parameters(), lr=1e-3, weight_decay=1e-6)
+    for _ in range(warmup_steps):
+        _training_step(trainee, optimizer, batch)
+    seconds = []
+    for _ in range(steps):
+        started = time.perf_counter()
+        _training_step(trainee, optimizer, batch)
+        seconds.append(time.perf_counter() - started)
+    mean = float(np.mean(seconds))
+    return TrainingBenchResult(
+        batch_size=batch_size,
+        mel_frames=mel_frames,
+        text_length=text_length,
+        steps=steps,
+        threads=torch.get_num_threads(),
+        seconds_per_step_mean=mean,
+        seconds_per_step_std=float(np.std(seconds)),
+        mel_frames_per_s=batch_size * mel_frames / mean,
+    )
