@@ -129,6 +129,13 @@ def _add_tuning_options(parser: argparse.ArgumentParser) -> None:
         "--device", metavar="DEVICE", help="cpu, cuda, cuda:1, ... (default: cuda if available)"
     )
     parser.add_argument(
+        "--precision",
+        choices=("fp32", "bf16", "int8"),
+        default="fp32",
+        help="fp32 (default, NVIDIA's numbers); int8: the decoder's LSTM weights in int8, "
+        "about 3x faster decoder steps on CPU; bf16: the whole model in bfloat16",
+    )
+    parser.add_argument(
         "--griffin-lim-iters",
         type=positive_int,
         default=60,
@@ -147,6 +154,7 @@ def _add_tuning_options(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     # Imported here so that `speechsynth --help` and other commands do not import torch.
     from speechsynth.infer import Synthesizer, load_vocoder
+    from speechsynth.infer.precision import prepare_for_inference
     from speechsynth.models.registry import load_model
 
     utterances = _read_utterances(args)
@@ -154,7 +162,7 @@ def run(args: argparse.Namespace) -> int:
     device = _device(args.device)
     vocoder = load_vocoder(args.vocoder, griffin_lim_iters=args.griffin_lim_iters)
     loaded = load_model(args.model)
-    loaded.model.to(device)
+    loaded.model = prepare_for_inference(loaded.model.to(device), args.precision)
     synthesizer = Synthesizer(
         loaded,
         vocoder,
@@ -214,6 +222,7 @@ def _settings(args: argparse.Namespace, synthesizer: Synthesizer) -> dict[str, A
         "max_decoder_steps": synthesizer.decoder_step_limit,
         "gate_threshold": gate_threshold,
         "seed": args.seed,
+        "precision": args.precision,
     }
 
 

@@ -126,3 +126,15 @@ def test_batch_size_must_be_positive(checkpoint, tmp_path, capsys):
         _synthesize(checkpoint, "--text", "Hi.", "-o", str(tmp_path), "--batch-size", "0")
     assert exit_info.value.code == 2
     assert "--batch-size: must be at least 1" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("precision", ["int8", "bf16"])
+def test_faster_precisions_write_the_same_length_of_audio(checkpoint, tmp_path, precision):
+    runs = {}
+    for chosen in ("fp32", precision):
+        output_dir = tmp_path / chosen
+        arguments = ["--text", "Hello world.", "-o", str(output_dir), "--precision", chosen]
+        assert _synthesize(checkpoint, *arguments, "--seed", "3") == 0
+        runs[chosen] = json.loads((output_dir / "summary.json").read_text(encoding="utf-8"))
+    assert runs[precision]["precision"] == precision
+    assert runs[precision]["utterances"][0]["frames"] == runs["fp32"]["utterances"][0]["frames"]
