@@ -184,21 +184,7 @@ def run_mels(args: argparse.Namespace) -> int:
     results = compute_mels(
         utterances, output_dir, MelConfig(), args.jobs, strict=args.strict, progress=progress
     )
-    counts = {status: 0 for status in ("written", "skipped", "failed")}
-    for result in results:
-        counts[result.status] += 1
-    failures = [result for result in results if result.status == "failed"]
-    if args.json:
-        failed = [{"id": r.utterance_id, "error": r.message} for r in failures]
-        print(json.dumps({"output": str(output_dir), **counts, "failures": failed}, indent=2))
-    else:
-        for failure in failures:
-            print(f"error: {failure.message}", file=sys.stderr)
-        print(
-            f"{counts['written']} written, {counts['skipped']} already valid, "
-            f"{counts['failed']} failed -> {output_dir}"
-        )
-    return 1 if failures else 0
+    return _report_results(results, output_dir, args.json)
 
 
 def _register_durations(steps: argparse._SubParsersAction) -> None:
@@ -262,11 +248,16 @@ def run_durations(args: argparse.Namespace) -> int:
         device=args.device,
         progress=sys.stderr.isatty() and not args.json,
     )
+    return _report_results(results, output_dir, args.json)
+
+
+def _report_results(results: list, output_dir: Path, as_json: bool) -> int:
+    """Print what a per-file step did (counts, each failure); exit status 1 if any failed."""
     counts = {status: 0 for status in ("written", "skipped", "failed")}
     for result in results:
         counts[result.status] += 1
     failures = [result for result in results if result.status == "failed"]
-    if args.json:
+    if as_json:
         failed = [{"id": r.utterance_id, "error": r.message} for r in failures]
         print(json.dumps({"output": str(output_dir), **counts, "failures": failed}, indent=2))
     else:

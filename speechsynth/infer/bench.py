@@ -9,9 +9,7 @@ each run is timed between the encoder's end and the postnet's start (module hook
 
 from __future__ import annotations
 
-import contextlib
 import time
-from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -20,6 +18,7 @@ from torch import Tensor
 
 from speechsynth.errors import SpeechSynthError
 from speechsynth.infer.precision import model_dtype, prepare_for_inference
+from speechsynth.models.overrides import config_overridden
 from speechsynth.models.tacotron2 import Tacotron2
 
 WARMUP_STEPS = 20
@@ -86,17 +85,6 @@ class DecoderTimer:
             handle.remove()
 
 
-@contextlib.contextmanager
-def forced_steps(model: Tacotron2) -> Iterator[None]:
-    """Run every `infer` to its step limit: the gate cannot end it early."""
-    previous = model.config.decoder_no_early_stopping
-    model.config.decoder_no_early_stopping = True
-    try:
-        yield
-    finally:
-        model.config.decoder_no_early_stopping = previous
-
-
 def random_text(batch_size: int, text_length: int, n_symbols: int, seed: int) -> Tensor:
     """[batch_size, text_length] symbol ids, none of them the pad symbol 0."""
     generator = torch.Generator().manual_seed(seed)
@@ -137,7 +125,7 @@ def _timed_infer(
     lengths = torch.full((text.size(0),), text.size(1), dtype=torch.long)
     timer = DecoderTimer(model)
     try:
-        with torch.inference_mode(), forced_steps(model):
+        with torch.inference_mode(), config_overridden(model, decoder_no_early_stopping=True):
             started = time.perf_counter()
             model.infer(text, lengths, max_decoder_steps=steps, generator=generator)
             total = time.perf_counter() - started

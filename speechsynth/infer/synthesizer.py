@@ -9,13 +9,11 @@ warning naming it: its audio may be cut off, and that is never silent.
 
 from __future__ import annotations
 
-import contextlib
-import dataclasses
 import logging
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 import numpy as np
 import torch
@@ -23,6 +21,7 @@ from torch import Tensor, nn
 
 from speechsynth.errors import SpeechSynthError
 from speechsynth.infer.vocoders import SILENCE_LOG_MEL, Vocoder
+from speechsynth.models.overrides import config_overridden
 from speechsynth.models.registry import LoadedModel
 from speechsynth.text import TextProcessor, split_sentences
 
@@ -70,7 +69,7 @@ ModelRunner = Callable[[nn.Module, Tensor, Tensor, DecodeOptions], ModelOutput]
 def run_tacotron2(
     model: nn.Module, text: Tensor, text_lengths: Tensor, options: DecodeOptions
 ) -> ModelOutput:
-    with _config_overrides(model, gate_threshold=options.gate_threshold):
+    with config_overridden(model, gate_threshold=options.gate_threshold):
         output = model.infer(
             text,
             text_lengths,
@@ -84,21 +83,6 @@ def run_tacotron2(
 
 # One entry per synthesisable model in the registry; FastPitch / FastSpeech add theirs here.
 MODEL_RUNNERS: dict[str, ModelRunner] = {"tacotron2": run_tacotron2}
-
-
-@contextlib.contextmanager
-def _config_overrides(model: nn.Module, **changes: Any) -> Iterator[None]:
-    """Run with some config fields replaced (None: keep), restoring the model's config after."""
-    changes = {name: value for name, value in changes.items() if value is not None}
-    if not changes:
-        yield
-        return
-    original = model.config
-    model.config = dataclasses.replace(original, **changes)
-    try:
-        yield
-    finally:
-        model.config = original
 
 
 @dataclass

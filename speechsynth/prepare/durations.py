@@ -19,8 +19,6 @@ durations match one fixed symbol sequence per clip.
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,9 +31,11 @@ from speechsynth.data.formats import Utterance, write_filelist
 from speechsynth.data.text_mel import TextMelDataset, TextMelItem, collate_text_mel
 from speechsynth.errors import SpeechSynthError
 from speechsynth.fileio import atomic_path
+from speechsynth.models.overrides import config_overridden
 from speechsynth.models.registry import LoadedModel
 from speechsynth.models.tacotron2 import Tacotron2
 from speechsynth.prepare.mels import expected_frames
+from speechsynth.prepare.results import FileResult
 from speechsynth.text import TextProcessor
 
 FILELIST_NAME = "durations_filelist.txt"
@@ -79,13 +79,6 @@ def batch_attention_to_durations(
 # ----------------------------------------------------------------------------- files on disk
 
 
-@dataclass(frozen=True)
-class DurationResult:
-    utterance_id: str
-    status: str  # "written", "skipped" (a valid file was already there) or "failed"
-    message: str = ""
-
-
 def clip_frames(utterance: Utterance, mel_config: MelConfig) -> int | None:
     """Mel frames of the clip without computing its mel; None when that cannot be known."""
     try:
@@ -123,17 +116,6 @@ def save_durations(path: Path, durations: Tensor) -> None:
 
 
 # ----------------------------------------------------------------------------- the teacher
-
-
-@contextlib.contextmanager
-def prenet_dropout_set(model: Tacotron2, enabled: bool) -> Iterator[None]:
-    """Turn the always-on inference prenet dropout on or off for a while."""
-    previous = model.config.prenet_dropout_at_inference
-    model.config.prenet_dropout_at_inference = enabled
-    try:
-        yield
-    finally:
-        model.config.prenet_dropout_at_inference = previous
 
 
 def teacher_forced_durations(
@@ -184,7 +166,7 @@ def _sort_out(
     output_dir: Path,
     text_processor: TextProcessor,
     mel_config: MelConfig,
-) -> tuple[list[_Pending], dict[str, DurationResult]]:
+) -> tuple[list[_Pending], dict[str, FileResult]]:
     """-> (clips still to compute, results already known: skipped or failed)."""
     pending, known = [], {}
     for utterance in utterances:
@@ -192,18 +174,18 @@ def _sort_out(
         try:
             text_length = len(text_processor.encode(utterance.text))
         except SpeechSynthError as error:
-            known[utterance_id] = DurationResult(utterance_id, "failed", str(error))
+            known[utterance_id] = FileResult(utterance_id, "failed", str(error))
             continue
         path = output_dir / f"{utterance_id}.pt"
         if is_valid_durations(path, text_length, clip_frames(utterance, mel_config)):
-            known[utterance_id] = DurationResult(utterance_id, "skipped")
+            known[utterance_id] = FileResult(utterance_id, "skipped")
         else:
             pending.append(_Pending(utterance, text_length))
     return pending, known
 
 
 def _load_items(
-    dataset: TextMelDataset, indices: range, results: dict[str, DurationResult]
+    dataset: TextMelDataset, indices: range, results: dict[str, FileResult]
 ) -> list[TextMelItem]:
     """Load a batch's clips; a clip that fails to load is recorded and left out."""
     items = []
@@ -212,7 +194,7 @@ def _load_items(
             items.append(dataset[index])
         except SpeechSynthError as error:
             utterance_id = dataset.utterances[index].utterance_id
-            results[utterance_id] = DurationResult(utterance_id, "failed", str(error))
+            results[utterance_id] = FileResult(utterance_id, "failed", str(error))
     return items
 
 
@@ -228,7 +210,7 @@ def compute_durations(
     device: str | torch.device = "cpu",
     mel_config: MelConfig | None = None,
     progress: bool = False,
-) -> list[DurationResult]:
+) -> list[FileResult]:
     """Write `<output_dir>/<id>.pt` durations for every clip, plus `durations_filelist.txt`.
 
     The teacher runs in eval mode under `torch.inference_mode()`. `dropout` keeps its prenet
@@ -258,7 +240,7 @@ def compute_durations(
     generator = torch.Generator(device=device).manual_seed(seed) if dropout else None
     model.eval().to(device)
     with (
-        prenet_dropout_set(model, dropout),
+        config_overridden(model, prenet_dropout_at_inference=dropout),
         tqdm(total=len(pending), desc="durations", unit="clip", disable=not progress) as bar,
     ):
         for start in range(0, len(pending), batch_size):
@@ -269,7 +251,7 @@ def compute_durations(
                     model, items, device, generator
                 ).items():
                     save_durations(output_dir / f"{utterance_id}.pt", durations)
-                    results[utterance_id] = DurationResult(utterance_id, "written")
+                    results[utterance_id] = FileResult(utterance_id, "written")
             bar.update(len(indices))
 
     ordered = [results[utterance.utterance_id] for utterance in utterances]
@@ -278,7 +260,7 @@ def compute_durations(
 
 
 def _write_filelist(
-    utterances: list[Utterance], results: list[DurationResult], output_dir: Path
+    utterances: list[Utterance], results: list[FileResult], output_dir: Path
 ) -> None:
     rows = [
         (

@@ -15,6 +15,7 @@ from speechsynth.audio import MelConfig, MelSpectrogram, load_audio
 from speechsynth.data.formats import Utterance, write_filelist
 from speechsynth.errors import SpeechSynthError
 from speechsynth.fileio import atomic_path
+from speechsynth.prepare.results import FileResult
 
 FILELIST_NAME = "filelist.txt"
 
@@ -25,13 +26,6 @@ class MelJob:
     audio_path: Path
     mel_path: Path
     text: str
-
-
-@dataclass(frozen=True)
-class MelResult:
-    utterance_id: str
-    status: str  # "written", "skipped" (a valid file was already there) or "failed"
-    message: str = ""
 
 
 def expected_frames(audio_path: Path, config: MelConfig) -> int | None:
@@ -69,19 +63,19 @@ def _init_worker(config: MelConfig, strict: bool) -> None:
     _worker_state["strict"] = strict
 
 
-def _compute_one(job: MelJob) -> MelResult:
+def _compute_one(job: MelJob) -> FileResult:
     mel_spectrogram: MelSpectrogram = _worker_state["mel"]
     config = mel_spectrogram.config
     try:
         if is_valid_mel(job.mel_path, job.audio_path, config):
-            return MelResult(job.utterance_id, "skipped")
+            return FileResult(job.utterance_id, "skipped")
         audio = load_audio(job.audio_path, config.sampling_rate, strict=_worker_state["strict"])
         mel = mel_spectrogram(torch.from_numpy(audio))
         with atomic_path(job.mel_path) as temp_path:
             torch.save(mel.clone(), temp_path)
     except SpeechSynthError as error:
-        return MelResult(job.utterance_id, "failed", str(error))
-    return MelResult(job.utterance_id, "written")
+        return FileResult(job.utterance_id, "failed", str(error))
+    return FileResult(job.utterance_id, "written")
 
 
 def _refuse_duplicate_ids(utterances: list[Utterance]) -> None:
@@ -102,7 +96,7 @@ def compute_mels(
     jobs: int | None = None,
     strict: bool = False,
     progress: bool = False,
-) -> list[MelResult]:
+) -> list[FileResult]:
     """Write `<output_dir>/<id>.pt` (float32 [n_mels, frames], as NVIDIA) and a `mel|text` filelist.
 
     Valid files from an earlier run are kept, so an interrupted run resumes where it stopped.
