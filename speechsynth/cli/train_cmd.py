@@ -122,7 +122,7 @@ def run_train(args: argparse.Namespace) -> int:
     resume_path = _resume_path(args)
     checkpoint = read_checkpoint(resume_path, args.model) if resume_path else None
     assignments = [*args.assignments, *(["train.amp=true"] if args.amp else [])]
-    base = checkpoint["experiment"] if checkpoint else None
+    base = checkpoint["experiment"] if checkpoint else task.default_overrides
     config = build_config(args.model, spec.config_class, args.config, assignments, base)
     if args.print_config:
         print(yaml.safe_dump(config.to_dict(), sort_keys=False), end="")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import torch
 from torch import Tensor, nn
@@ -23,6 +23,9 @@ LOG_MEL_CEILING = 2.0
 class Tacotron2Task:
     model_name = "tacotron2"
     items_unit = "mel frames"
+    default_overrides: ClassVar[
+        dict[str, dict[str, Any]]
+    ] = {}  # the dataclass defaults are its recipe
 
     def build_model(self, config: ExperimentConfig) -> nn.Module:
         model = get_spec(self.model_name).build(config.model)

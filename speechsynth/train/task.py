@@ -16,6 +16,8 @@ class TrainingTask(Protocol):
 
     model_name: str
     items_unit: str  # what items/s counts, e.g. "mel frames" or "audio samples"
+    # This model's recipe where it differs from the dataclass defaults: {"train": {...}, ...}
+    default_overrides: dict[str, dict[str, Any]]
 
     def build_model(self, config: ExperimentConfig) -> nn.Module: ...
 
