@@ -58,6 +58,7 @@ class DataConfig:
     mel_dir: str = ""  # precomputed mels (`prepare mels --output DIR`); empty = compute on the fly
     cleaners: tuple[str, ...] = ("english_cleaners",)  # NVIDIA's, to match their checkpoints
     p_arpabet: float = 0.0
+    segment_length: int = 8000  # vocoders: audio samples per training example (NVIDIA's recipe)
 
 
 @dataclass

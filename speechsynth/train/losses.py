@@ -27,3 +27,15 @@ def tacotron2_loss(
         gate_outputs.float().reshape(-1, 1), gate_targets.float().reshape(-1, 1)
     )
     return mel_loss + gate_loss, mel_loss, gate_loss
+
+
+def waveglow_loss(
+    z: Tensor, log_s_list: list[Tensor], log_det_w_list: list[Tensor], sigma: float = 1.0
+) -> Tensor:
+    """NVIDIA's `WaveGlowLoss`: the negative log-likelihood of the audio under the flow,
+    sum(z^2) / (2 sigma^2) - sum(log s) - sum(log det W), per element of z."""
+    log_s_total = sum(log_s.float().sum() for log_s in log_s_list)
+    log_det_w_total = sum(log_det_w.float() for log_det_w in log_det_w_list)
+    z = z.float()
+    nll = (z * z).sum() / (2 * sigma * sigma) - log_s_total - log_det_w_total
+    return nll / z.numel()

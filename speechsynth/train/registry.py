@@ -5,8 +5,9 @@ from __future__ import annotations
 from speechsynth.errors import SpeechSynthError
 from speechsynth.train.tacotron2 import Tacotron2Task
 from speechsynth.train.task import TrainingTask
+from speechsynth.train.waveglow import WaveGlowTask
 
-TASKS: dict[str, type] = {"tacotron2": Tacotron2Task}
+TASKS: dict[str, type] = {"tacotron2": Tacotron2Task, "waveglow": WaveGlowTask}
 
 
 def get_task(model_name: str) -> TrainingTask:

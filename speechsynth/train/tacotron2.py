@@ -36,7 +36,7 @@ class Tacotron2Task:
         return model
 
     def build_dataset(
-        self, utterances: list[Utterance], config: ExperimentConfig
+        self, utterances: list[Utterance], config: ExperimentConfig, training: bool
     ) -> TextMelDataset:
         processor = TextProcessor(
             config.data.cleaners, config.data.p_arpabet, seed=config.train.seed
@@ -82,10 +82,10 @@ class Tacotron2Task:
         frames, symbols = int(batch.mel_lengths[0]), int(batch.text_lengths[0])
         return {
             "alignment": outputs.alignments[0, :frames, :symbols].T,
-            "mel_target": _mel_image(batch.mels[0, :, :frames]),
-            "mel_predicted": _mel_image(outputs.mel_outputs_postnet[0, :, :frames]),
+            "mel_target": mel_image(batch.mels[0, :, :frames]),
+            "mel_predicted": mel_image(outputs.mel_outputs_postnet[0, :, :frames]),
         }
 
 
-def _mel_image(mel: Tensor) -> Tensor:
+def mel_image(mel: Tensor) -> Tensor:
     return (mel.float() - LOG_MEL_FLOOR) / (LOG_MEL_CEILING - LOG_MEL_FLOOR)

@@ -106,9 +106,9 @@ class Trainer:
         )
         self.use_fp16 = config.train.amp and self.device.type == "cuda"
         self.scaler = torch.amp.GradScaler("cuda", enabled=self.use_fp16)
-        self.train_loader = self._loader(task.build_dataset(train_utterances, config), True)
+        self.train_loader = self._loader(task.build_dataset(train_utterances, config, True), True)
         self.val_loader = (
-            self._loader(task.build_dataset(val_utterances, config), False)
+            self._loader(task.build_dataset(val_utterances, config, False), False)
             if val_utterances
             else None
         )
