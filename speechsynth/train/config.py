@@ -125,6 +125,11 @@ def coerce(value: Any, annotation: Any, key: str) -> Any:
         if value is None or (isinstance(value, str) and value.lower() in ("none", "null")):
             return None
         return coerce(value, options[0], key)
+    if origin is dict:
+        if not isinstance(value, dict):
+            raise SpeechSynthError(f"config key {key!r}: expected a mapping, got {value!r}")
+        _, value_type = typing.get_args(annotation) or (str, Any)
+        return {name: coerce(item, value_type, f"{key}.{name}") for name, item in value.items()}
     if origin in (tuple, list):
         (item_type, *_) = typing.get_args(annotation) or (str,)
         if isinstance(value, str):
@@ -168,8 +173,27 @@ def _to_int(value: Any) -> int:
     return int(number)
 
 
+def _nest_dotted(config: Any, values: dict[str, Any]) -> dict[str, Any]:
+    """`{"WN_config.n_channels": 256}` -> `{"WN_config": {...current..., "n_channels": 256}}`."""
+    nested: dict[str, Any] = {}
+    for key, value in values.items():
+        name, dot, sub_key = key.partition(".")
+        if not dot:
+            nested[name] = value
+            continue
+        current = nested.get(name, getattr(config, name, None))
+        if not isinstance(current, dict):
+            raise SpeechSynthError(f"config key {key!r}: {name!r} is not a mapping")
+        nested[name] = {**current, sub_key: value}
+    return nested
+
+
 def override(config: Any, values: dict[str, Any], section: str) -> Any:
-    """A copy of dataclass `config` with `values` applied (type-checked, unknown keys refused)."""
+    """A copy of dataclass `config` with `values` applied (type-checked, unknown keys refused).
+
+    Keys of mapping fields can be set one at a time with a dot: `WN_config.n_channels`.
+    """
+    values = _nest_dotted(config, values)
     types_by_name = _field_types(type(config))
     unknown = sorted(set(values) - set(types_by_name))
     if unknown:

@@ -66,3 +66,20 @@ def test_to_dict_round_trips_through_base():
     again = build_config("tacotron2", Tacotron2Config, base=config.to_dict())
     assert again == config
     assert config.to_dict()["train"]["anneal_steps"] == [5, 9]
+
+
+def test_mapping_fields_take_dotted_keys():
+    from dataclasses import dataclass, field
+
+    @dataclass
+    class NestedConfig:
+        inner: dict[str, int] = field(default_factory=lambda: {"width": 8, "depth": 2})
+
+        @classmethod
+        def from_dict(cls, values):
+            return cls(**values)
+
+    config = build_config("nested", NestedConfig, assignments=["model.inner.width=16"])
+    assert config.model.inner == {"width": 16, "depth": 2}
+    with pytest.raises(SpeechSynthError, match=r"'model\.inner\.width': 'wide' is not a valid int"):
+        build_config("nested", NestedConfig, assignments=["model.inner.width=wide"])
