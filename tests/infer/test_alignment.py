@@ -1,6 +1,12 @@
+import pytest
 import torch
 
-from speechsynth.infer.alignment import batch_alignment_scores, diagonality, focus_rate
+from speechsynth.infer.alignment import (
+    batch_alignment_scores,
+    diagonality,
+    focus_rate,
+    monotonicity,
+)
 
 
 def diagonal_alignment(frames: int, symbols: int) -> torch.Tensor:
@@ -33,4 +39,20 @@ def test_padding_is_ignored():
     alignment[:120, :30] = diagonal_alignment(120, 30)
     alignment[120:, :] = 1 / 40  # padded frames, whatever they hold
     scores = batch_alignment_scores(alignment.unsqueeze(0), torch.tensor([120]), torch.tensor([30]))
-    assert scores == {"attention_focus": 1.0, "attention_diagonality": 1.0}
+    assert scores == pytest.approx(
+        {"attention_focus": 1.0, "attention_diagonality": 1.0, "attention_monotonicity": 1.0},
+        abs=1e-3,
+    )
+
+
+def test_monotonicity_tolerates_pauses_but_not_disorder():
+    frames, symbols = 200, 40
+    with_pause = torch.zeros(frames, symbols)
+    for frame in range(frames):  # reads 30 symbols fast, pauses, then reads the last 10 slowly
+        position = frame if frame < 30 else 30 if frame < 150 else 30 + (frame - 150) // 5
+        with_pause[frame, min(position, symbols - 1)] = 1.0
+    assert diagonality(with_pause, frames, symbols) < 0.5  # far from the straight line...
+    assert monotonicity(with_pause, frames, symbols) > 0.85  # ...but in reading order
+    shuffled = with_pause[torch.randperm(frames, generator=torch.Generator().manual_seed(0))]
+    assert abs(monotonicity(shuffled, frames, symbols)) < 0.2
+    assert monotonicity(diagonal_alignment(frames, symbols).flip(1), frames, symbols) < -0.99
