@@ -10,14 +10,15 @@ from speechsynth.cli.help import add_command
 from speechsynth.errors import SpeechSynthError
 
 DESCRIPTION = """\
-Measure Tacotron 2 on this machine, with random weights in NVIDIA's default configuration
-(28M parameters) or the weights of --checkpoint.
+Measure Tacotron 2 or WaveGlow on this machine, with random weights in NVIDIA's default
+configuration or the weights of --checkpoint.
 
-Inference: each of --repeats runs synthesises --batch-size random texts of --text-length
-symbols for exactly --steps decoder steps (the stop gate is ignored), with the prenet dropout
-on, as NVIDIA's inference. Reported: milliseconds per decoder step (mean and std over the
-repeats; encoder and postnet excluded), the latency of a whole run (mean, std, 90/95/99th
-percentiles, in seconds, as NVIDIA's latency tables) and mel frames per second.
+Tacotron 2 (28M parameters) inference: each of --repeats runs synthesises --batch-size random
+texts of --text-length symbols for exactly --steps decoder steps (the stop gate is ignored),
+with the prenet dropout on, as NVIDIA's inference. Reported: milliseconds per decoder step
+(mean and std over the repeats; encoder and postnet excluded), the latency of a whole run
+(mean, std, 90/95/99th percentiles, in seconds, as NVIDIA's latency tables) and mel frames per
+second.
 
 --precision picks how the inference runs (comma-separated to compare several):
   fp32  the model as it is;
@@ -31,6 +32,15 @@ clipping and Adam on --train-batch-size random mels of --train-frames frames, wi
 --text-length symbols; reported as seconds per step and mel frames per second.
 --train-steps 0 skips it (at the default size a step takes about 15 s on one CPU core).
 
+WaveGlow: for each of --channels (WN channels: 256 is NVIDIA's 'waveglow256', 512 the default;
+random weights, the coupling's zero-initialised end layers drawn from N(0, 0.02) so that every
+flow does real work), each of --repeats runs vocodes --batch-size random log-mels of
+--mel-frames frames (600 frames = 153,600 samples, about 7 s) with --sigma and the denoiser at
+--denoiser-strength, as `synthesize` does. Reported: latency (mean, std, percentiles), audio
+samples per second and the real-time factor (seconds of audio per second; NVIDIA's RTF).
+--precision fp32 and/or bf16 (default: both where the CPU has native bfloat16); bf16 also
+reports the relative RMS difference of its audio from fp32's (same noise). No training part.
+
 Timing on a CPU: start it with OMP_WAIT_POLICY=PASSIVE in the environment when other processes
 share the cores (OpenMP reads it at start-up; busy-waiting threads otherwise slow everyone),
 keep the machine otherwise idle, and run it twice: the first run's numbers can be off."""
@@ -40,9 +50,13 @@ examples:
   OMP_WAIT_POLICY=PASSIVE speechsynth bench tacotron2 --threads 1
   speechsynth bench tacotron2 --precision fp32,bf16,int8 --train-steps 0
   speechsynth bench tacotron2 --checkpoint nvidia_tacotron2.pt --batch-size 4 --json
-  speechsynth bench tacotron2 --steps 100 --repeats 10 --train-steps 0"""
+  speechsynth bench tacotron2 --steps 100 --repeats 10 --train-steps 0
+  OMP_WAIT_POLICY=PASSIVE speechsynth bench waveglow --threads 1
+  speechsynth bench waveglow --channels 256 --precision bf16 --repeats 5 --json
+  speechsynth bench waveglow --checkpoint waveglow.pt --mel-frames 300"""
 
 PRECISION_NAMES = ("fp32", "bf16", "int8")  # infer.precision.PRECISIONS, without importing torch
+WAVEGLOW_PRECISION_NAMES = ("fp32", "bf16")  # infer.vocoders.WAVEGLOW_PRECISIONS
 
 
 def _precisions(value: str) -> list[str]:
@@ -55,11 +69,23 @@ def _precisions(value: str) -> list[str]:
     return names
 
 
+def _channel_counts(value: str) -> list[int]:
+    try:
+        counts = [int(item) for item in value.split(",") if item.strip()]
+    except ValueError:
+        counts = []
+    if not counts or min(counts) < 2 or any(count % 2 for count in counts):
+        raise argparse.ArgumentTypeError("expected even channel counts, comma-separated")
+    return counts
+
+
 def register(commands: argparse._SubParsersAction) -> None:
     parser = add_command(
         commands, "bench", "measure inference and training speed", DESCRIPTION, EPILOG
     )
-    parser.add_argument("model", metavar="MODEL", choices=("tacotron2",), help="tacotron2")
+    parser.add_argument(
+        "model", metavar="MODEL", choices=("tacotron2", "waveglow"), help="tacotron2 or waveglow"
+    )
     parser.add_argument(
         "--checkpoint", type=Path, metavar="CKPT", help="weights to use (default: random)"
     )
@@ -74,9 +100,8 @@ def register(commands: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--precision",
         type=_precisions,
-        default=["fp32"],
         metavar="P[,P...]",
-        help="fp32, bf16 and/or int8 (default: fp32)",
+        help="fp32, bf16 and/or int8 (default: fp32; WaveGlow: fp32,bf16)",
     )
     parser.add_argument(
         "--threads", type=int, metavar="N", help="torch threads (default: torch's, one per core)"
@@ -93,6 +118,21 @@ def register(commands: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--seed", type=int, default=0, metavar="N", help="random weights and inputs (0)"
     )
+    waveglow = parser.add_argument_group("waveglow")
+    waveglow.add_argument(
+        "--channels",
+        type=_channel_counts,
+        default=[256, 512],
+        metavar="C[,C...]",
+        help="WN channels of the random models (256,512)",
+    )
+    waveglow.add_argument(
+        "--mel-frames", type=int, default=600, metavar="N", help="mel frames per run (600)"
+    )
+    waveglow.add_argument("--sigma", type=float, default=0.6, help="noise scale (0.6)")
+    waveglow.add_argument(
+        "--denoiser-strength", type=float, default=0.01, metavar="S", help="(0.01; 0 = off)"
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.set_defaults(run=run_bench)
 
@@ -100,13 +140,21 @@ def register(commands: argparse._SubParsersAction) -> None:
 def run_bench(args: argparse.Namespace) -> int:
     import torch  # only when needed: `speechsynth --help` stays fast
 
-    from speechsynth.infer.bench import bench_tacotron2_inference
-    from speechsynth.train.bench import bench_tacotron2_training
-
     if args.threads is not None:
         if args.threads < 1:
             raise SpeechSynthError(f"--threads must be at least 1, got {args.threads}")
         torch.set_num_threads(args.threads)
+    if args.model == "waveglow":
+        return run_waveglow_bench(args)
+    return run_tacotron2_bench(args)
+
+
+def run_tacotron2_bench(args: argparse.Namespace) -> int:
+    import torch
+
+    from speechsynth.infer.bench import bench_tacotron2_inference
+    from speechsynth.train.bench import bench_tacotron2_training
+
     model, weights = _load_tacotron2(args.checkpoint, args.seed)
     inference = [
         bench_tacotron2_inference(
@@ -118,7 +166,7 @@ def run_bench(args: argparse.Namespace) -> int:
             repeats=args.repeats,
             seed=args.seed,
         )
-        for precision in args.precision
+        for precision in args.precision or ["fp32"]
     ]
     training = None
     if args.train_steps > 0:
@@ -182,4 +230,111 @@ def format_report(report: dict) -> str:
             f"{training['seconds_per_step_mean']:.3f} ± {training['seconds_per_step_std']:.3f} "
             f"s/step, {training['mel_frames_per_s']:.0f} mel frames/s"
         )
+    return "\n".join(lines)
+
+
+# ----------------------------------------------------------------------------- WaveGlow
+
+
+def run_waveglow_bench(args: argparse.Namespace) -> int:
+    import torch
+
+    precisions = args.precision or _default_waveglow_precisions()
+    unsupported = [name for name in precisions if name not in WAVEGLOW_PRECISION_NAMES]
+    if unsupported:
+        raise SpeechSynthError(
+            f"WaveGlow precision {unsupported[0]} is not available; "
+            f"choose from {', '.join(WAVEGLOW_PRECISION_NAMES)}"
+        )
+    runs = []
+    for channels in [None] if args.checkpoint else args.channels:
+        model, weights = _load_waveglow(args.checkpoint, channels, args.seed)
+        runs.append(
+            {
+                "channels": model.config.n_channels,
+                "weights": weights,
+                "parameters": sum(parameter.numel() for parameter in model.parameters()),
+                "inference": _bench_waveglow_precisions(model, precisions, args),
+            }
+        )
+    report = {"model": "waveglow", "threads": torch.get_num_threads(), "runs": runs}
+    print(json.dumps(report, indent=2) if args.json else format_waveglow_report(report))
+    return 0
+
+
+def _default_waveglow_precisions() -> list[str]:
+    import torch
+
+    from speechsynth.infer.vocoders import native_bf16_available
+
+    return ["fp32", "bf16"] if native_bf16_available(torch.device("cpu")) else ["fp32"]
+
+
+def _bench_waveglow_precisions(model, precisions: list[str], args: argparse.Namespace) -> list:
+    """Each precision's result; lower precisions are compared with fp32's audio."""
+    from speechsynth.infer.bench import bench_vocoder
+    from speechsynth.infer.vocoders import WaveGlowVocoder
+
+    def vocoder(precision: str) -> WaveGlowVocoder:
+        return WaveGlowVocoder(
+            model,
+            sigma=args.sigma,
+            denoiser_strength=args.denoiser_strength,
+            precision=precision,
+            chunk_frames=max(args.mel_frames, 1),  # one chunk, as NVIDIA's timing
+            overlap_frames=0,
+            seed=args.seed,
+            copy_model=False,  # our own model: every vocoder folds and shares it
+        )
+
+    options = {"mel_frames": args.mel_frames, "batch_size": args.batch_size, "seed": args.seed}
+    results, reference = [], None
+    for precision in sorted(precisions, key=lambda name: name != "fp32"):
+        if precision != "fp32" and reference is None:
+            reference = bench_vocoder(vocoder("fp32"), repeats=1, **options)[1]
+        result, audio = bench_vocoder(
+            vocoder(precision), repeats=args.repeats, reference_audio=reference, **options
+        )
+        if precision == "fp32":
+            reference = audio
+        results.append(result.to_dict())
+    return results
+
+
+def _load_waveglow(checkpoint: Path | None, channels: int | None, seed: int):
+    import torch
+
+    from speechsynth.models.registry import load_model
+    from speechsynth.models.waveglow import WaveGlow, WaveGlowConfig
+
+    if checkpoint is not None:
+        return load_model(checkpoint, expected_name="waveglow").model, str(checkpoint)
+    torch.manual_seed(seed)
+    model = WaveGlow(WaveGlowConfig(WN_config={"n_channels": channels}))
+    with torch.no_grad():
+        for wn in model.WN:
+            wn.end.weight.normal_(0.0, 0.02)
+    return model.eval(), "random (default config, end layers N(0, 0.02))"
+
+
+def format_waveglow_report(report: dict) -> str:
+    lines = []
+    for run in report["runs"]:
+        first = run["inference"][0]
+        lines += [
+            f"waveglow {run['channels']} channels, weights: {run['weights']}, "
+            f"{run['parameters'] / 1e6:.1f}M parameters, {report['threads']} thread(s)",
+            f"vocoding: batch {first['batch_size']}, {first['mel_frames']} mel frames "
+            f"({first['samples']:,} samples), {first['repeats']} repeats",
+            f"  {'precision':9s} {'latency s: mean':>16s} {'std':>6s} {'p90':>6s} {'p95':>6s} "
+            f"{'p99':>6s} {'samples/s':>10s} {'RTF':>6s} {'audio error':>12s}",
+        ]
+        for result in run["inference"]:
+            latency, error = result["latency"], result["audio_relative_error"]
+            lines.append(
+                f"  {result['precision']:9s} {latency['mean']:16.3f} {latency['std']:6.3f} "
+                f"{latency['p90']:6.3f} {latency['p95']:6.3f} {latency['p99']:6.3f} "
+                f"{result['samples_per_s']:10,.0f} {result['real_time_factor']:6.3f} "
+                f"{'-' if error is None else f'{error:.3%}':>12s}"
+            )
     return "\n".join(lines)

@@ -1,10 +1,11 @@
-"""Tacotron 2 inference benchmark: time per decoder step, end-to-end latency, mel frames/s.
+"""Inference benchmarks. Tacotron 2: time per decoder step, end-to-end latency, mel frames/s.
+Vocoders (WaveGlow): latency of vocoding a random mel, audio samples/s, real-time factor.
 
-Each repeat synthesises a batch of random texts for exactly `steps` decoder steps (the gate is
-ignored, so every run does the same work, as NVIDIA's latency tests with their fixed-length
-inputs roughly do), with the prenet dropout on, as NVIDIA's inference. The decoder's share of
-each run is timed between the encoder's end and the postnet's start (module hooks), so
-"ms per step" excludes the encoder and the postnet, and "latency" includes them.
+Tacotron 2: each repeat synthesises a batch of random texts for exactly `steps` decoder steps
+(the gate is ignored, so every run does the same work, as NVIDIA's latency tests with their
+fixed-length inputs roughly do), with the prenet dropout on, as NVIDIA's inference. The
+decoder's share of each run is timed between the encoder's end and the postnet's start (module
+hooks), so "ms per step" excludes the encoder and the postnet, and "latency" includes them.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from torch import Tensor
 
 from speechsynth.errors import SpeechSynthError
 from speechsynth.infer.precision import model_dtype, prepare_for_inference
+from speechsynth.infer.vocoders import Vocoder
 from speechsynth.models.overrides import config_overridden
 from speechsynth.models.tacotron2 import Tacotron2
 
@@ -175,3 +177,76 @@ def bench_tacotron2_inference(
         mel_frames_per_s=batch_size * steps / latency.mean,
         mel_relative_error=error,
     )
+
+
+# ----------------------------------------------------------------------------- WaveGlow
+
+
+@dataclass(frozen=True)
+class VocoderBenchResult:
+    precision: str
+    batch_size: int
+    mel_frames: int
+    samples: int  # audio samples per utterance (hop_length * mel_frames)
+    repeats: int
+    threads: int
+    latency: LatencyStats  # a whole `vocode` call (chunks, denoiser)
+    samples_per_s: float  # batch_size * samples / mean latency
+    real_time_factor: float  # seconds of audio per second of compute (NVIDIA's RTF; > 1 is faster)
+    audio_relative_error: float | None  # RMS(audio - fp32 audio) / RMS(fp32 audio); None for fp32
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def random_log_mel(batch_size: int, frames: int, n_mels: int, seed: int) -> Tensor:
+    """Speech-like log-mels: values in [-9, -1] (between silence at -11.5 and loud speech)."""
+    generator = torch.Generator().manual_seed(seed)
+    return torch.rand(batch_size, n_mels, frames, generator=generator) * 8 - 9
+
+
+def _timed_vocode(vocoder: Vocoder, mels: Tensor) -> tuple[float, Tensor]:
+    with torch.inference_mode():
+        started = time.perf_counter()
+        audio = vocoder.vocode(mels)
+        return time.perf_counter() - started, audio
+
+
+def bench_vocoder(
+    vocoder: Vocoder,
+    *,
+    mel_frames: int = 600,
+    batch_size: int = 1,
+    repeats: int = 3,
+    reference_audio: Tensor | None = None,
+    seed: int = 0,
+) -> tuple[VocoderBenchResult, Tensor]:
+    """Time `repeats` vocodings (after one shorter warm-up) of `batch_size` random log-mels of
+    `mel_frames` frames -> (result, the last run's audio). `reference_audio` (what the fp32
+    model made of the same mels and noise) gives the audio error of a lower precision."""
+    if min(mel_frames, batch_size, repeats) < 1:
+        raise SpeechSynthError("mel frames, batch size and repeats must be at least 1")
+    mels = random_log_mel(batch_size, mel_frames, vocoder.mel_config.n_mel_channels, seed)
+    _timed_vocode(vocoder, mels[:, :, : min(mel_frames, WARMUP_STEPS)])
+    runs = [_timed_vocode(vocoder, mels) for _ in range(repeats)]
+    latency = LatencyStats.of([seconds for seconds, _ in runs])
+    samples = mel_frames * vocoder.hop_length
+    samples_per_s = batch_size * samples / latency.mean
+    audio = runs[-1][1]
+    error = None
+    if reference_audio is not None:
+        difference = (audio.float() - reference_audio).pow(2).mean().sqrt()
+        error = float(difference / reference_audio.pow(2).mean().sqrt())
+    result = VocoderBenchResult(
+        precision=getattr(vocoder, "precision", "fp32"),
+        batch_size=batch_size,
+        mel_frames=mel_frames,
+        samples=samples,
+        repeats=repeats,
+        threads=torch.get_num_threads(),
+        latency=latency,
+        samples_per_s=samples_per_s,
+        real_time_factor=samples_per_s / vocoder.sampling_rate,
+        audio_relative_error=error,
+    )
+    return result, audio

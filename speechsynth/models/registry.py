@@ -18,6 +18,7 @@ from speechsynth.models.checkpoint import (
     unwrap_nvidia_checkpoint,
 )
 from speechsynth.models.tacotron2 import Tacotron2, Tacotron2Config
+from speechsynth.models.waveglow import WaveGlow, WaveGlowConfig
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,7 @@ MODELS: dict[str, ModelSpec] = {
     spec.name: spec
     for spec in (
         ModelSpec("tacotron2", Tacotron2Config, Tacotron2, "decoder.attention_rnn.weight_ih"),
+        ModelSpec("waveglow", WaveGlowConfig, WaveGlow, "convinv.0.conv.weight"),
     )
 }
 
