@@ -138,3 +138,22 @@ def test_faster_precisions_write_the_same_length_of_audio(checkpoint, tmp_path, 
         runs[chosen] = json.loads((output_dir / "summary.json").read_text(encoding="utf-8"))
     assert runs[precision]["precision"] == precision
     assert runs[precision]["utterances"][0]["frames"] == runs["fp32"]["utterances"][0]["frames"]
+
+
+def test_waveglow_checkpoint_as_the_vocoder(checkpoint, parity_dir, tmp_path):
+    output_dir = tmp_path / "out"
+    vocoder = [
+        "--vocoder",
+        str(parity_dir / "waveglow.pt"),
+        "--sigma",
+        "0",
+        "--denoiser-strength",
+        "0",
+    ]
+    assert _synthesize(checkpoint, "--text", "Hello.", "-o", str(output_dir), *vocoder) == 0
+    summary = json.loads((output_dir / "summary.json").read_text(encoding="utf-8"))
+    assert summary["vocoder"] == str(parity_dir / "waveglow.pt")
+    audio, rate = soundfile.read(output_dir / "0001.wav")
+    assert rate == 22050
+    assert len(audio) == 256 * summary["utterances"][0]["frames"]
+    assert abs(audio).max() > 0  # a real waveform, not silence
