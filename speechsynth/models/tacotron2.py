@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 from typing import Any, NamedTuple
 
 import torch
@@ -27,6 +27,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from speechsynth.errors import SpeechSynthError
+from speechsynth.models.configs import refuse_unknown_keys
 
 PrenetMaskProvider = Callable[[int, int, torch.Size], Tensor]
 """`(step, layer, shape) -> bool keep-mask of that shape`, used instead of random prenet draws.
@@ -86,13 +87,7 @@ class Tacotron2Config:
     @classmethod
     def from_dict(cls, values: Mapping[str, Any]) -> Tacotron2Config:
         """Build from a checkpoint's config dict; unknown keys are an error, naming them."""
-        known = {field.name for field in fields(cls)}
-        unknown = sorted(set(values) - known)
-        if unknown:
-            raise SpeechSynthError(
-                f"unknown Tacotron2 config key(s): {', '.join(unknown)} "
-                f"(known: {', '.join(sorted(known))})"
-            )
+        refuse_unknown_keys(cls, values, "Tacotron2")
         return cls(**values)
 
     def to_dict(self) -> dict[str, Any]:

@@ -19,7 +19,7 @@ Two ways to run it:
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field
 from typing import Any, NamedTuple
 
 import torch
@@ -27,6 +27,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from speechsynth.errors import SpeechSynthError
+from speechsynth.models.configs import refuse_unknown_keys
 
 DEFAULT_WN_CONFIG = {"n_layers": 8, "kernel_size": 3, "n_channels": 512}
 # Time steps (groups of 8 samples) per tile of the inference products, the fastest measured
@@ -103,13 +104,7 @@ class WaveGlowConfig:
     @classmethod
     def from_dict(cls, values: Mapping[str, Any]) -> WaveGlowConfig:
         """Build from a checkpoint's config dict; unknown keys are an error, naming them."""
-        known = {item.name for item in fields(cls)}
-        unknown = sorted(set(values) - known)
-        if unknown:
-            raise SpeechSynthError(
-                f"unknown WaveGlow config key(s): {', '.join(unknown)} "
-                f"(known: {', '.join(sorted(known))})"
-            )
+        refuse_unknown_keys(cls, values, "WaveGlow")
         values = dict(values)
         if "WN_config" in values:
             values["WN_config"] = dict(values["WN_config"])
