@@ -12,6 +12,7 @@ Supported layouts (paths inside filelists are relative to a dataset root):
 from __future__ import annotations
 
 import os
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -55,6 +56,22 @@ def read_lines(path: Path) -> list[str]:
         raise SpeechSynthError(
             f"{path}:{line}: not valid UTF-8 ({error.reason}); re-save the file as UTF-8"
         ) from None
+
+
+def duplicate_ids(utterances: list[Utterance]) -> dict[str, int]:
+    """Ids used by more than one utterance, with how often each is used."""
+    counts = Counter(utterance.utterance_id for utterance in utterances)
+    return {utterance_id: count for utterance_id, count in counts.items() if count > 1}
+
+
+def refuse_duplicate_ids(utterances: list[Utterance], output_kind: str) -> None:
+    """Per-clip output files are named by id: two clips with one id would overwrite each other."""
+    duplicates = duplicate_ids(utterances)
+    if duplicates:
+        raise SpeechSynthError(
+            f"ids used by more than one clip: {', '.join(list(duplicates)[:5])}; each would write "
+            f"the same {output_kind} file; run `speechsynth prepare check` and fix the ids"
+        )
 
 
 def read_ljspeech(dataset_dir: str | os.PathLike) -> list[Utterance]:

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 import soundfile
 from tqdm import tqdm
 
-from speechsynth.data.formats import Utterance
+from speechsynth.data.formats import Utterance, duplicate_ids
 from speechsynth.text import DEFAULT_CLEANERS, find_unknown_characters
 
 ERROR = "error"
@@ -151,15 +151,13 @@ def _text_problems(utterance: Utterance, limits: CheckLimits) -> list[Problem]:
 
 
 def _duplicate_problems(utterances: list[Utterance]) -> dict[str, Problem]:
-    counts = Counter(utterance.utterance_id for utterance in utterances)
     return {
         utterance_id: Problem(
             utterance_id,
             "duplicate-id",
             f"id {utterance_id} appears {count} times; ids must be unique",
         )
-        for utterance_id, count in counts.items()
-        if count > 1
+        for utterance_id, count in duplicate_ids(utterances).items()
     }
 
 

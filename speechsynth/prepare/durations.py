@@ -27,7 +27,7 @@ from torch import Tensor
 from tqdm import tqdm
 
 from speechsynth.audio.config import MelConfig
-from speechsynth.data.formats import Utterance, write_filelist
+from speechsynth.data.formats import Utterance, refuse_duplicate_ids, write_filelist
 from speechsynth.data.text_mel import TextMelDataset, TextMelItem, collate_text_mel
 from speechsynth.errors import SpeechSynthError
 from speechsynth.fileio import atomic_path
@@ -145,16 +145,6 @@ def _teacher(loaded_model: LoadedModel) -> Tacotron2:
     return loaded_model.model
 
 
-def _refuse_duplicate_ids(utterances: list[Utterance]) -> None:
-    ids = [utterance.utterance_id for utterance in utterances]
-    duplicates = sorted({utterance_id for utterance_id in ids if ids.count(utterance_id) > 1})
-    if duplicates:
-        raise SpeechSynthError(
-            f"ids used by more than one clip: {', '.join(duplicates[:5])}; each would write the "
-            "same durations file; run `speechsynth prepare check` and fix the ids"
-        )
-
-
 @dataclass
 class _Pending:
     utterance: Utterance
@@ -228,7 +218,7 @@ def compute_durations(
             f"{loaded_model.source}: the teacher reads {model.config.n_mel_channels}-band mels, "
             f"the mel front end makes {mel_config.n_mel_channels}"
         )
-    _refuse_duplicate_ids(utterances)
+    refuse_duplicate_ids(utterances, "durations")
     text_processor = text_processor or TextProcessor(loaded_model.text_cleaners)
     output_dir = Path(output_dir)
     output_dir.mkdir(parents=True, exist_ok=True)

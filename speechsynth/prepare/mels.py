@@ -12,7 +12,7 @@ import torch
 from tqdm import tqdm
 
 from speechsynth.audio import MelConfig, MelSpectrogram, load_audio
-from speechsynth.data.formats import Utterance, write_filelist
+from speechsynth.data.formats import Utterance, refuse_duplicate_ids, write_filelist
 from speechsynth.errors import SpeechSynthError
 from speechsynth.fileio import atomic_path
 from speechsynth.prepare.results import FileResult
@@ -78,17 +78,6 @@ def _compute_one(job: MelJob) -> FileResult:
     return FileResult(job.utterance_id, "written")
 
 
-def _refuse_duplicate_ids(utterances: list[Utterance]) -> None:
-    seen: set[str] = set()
-    for utterance in utterances:
-        if utterance.utterance_id in seen:
-            raise SpeechSynthError(
-                f"{utterance.origin}: id {utterance.utterance_id} appears twice and both clips "
-                "would write the same mel file; run `speechsynth prepare check` and fix the ids"
-            )
-        seen.add(utterance.utterance_id)
-
-
 def compute_mels(
     utterances: list[Utterance],
     output_dir: Path,
@@ -108,7 +97,7 @@ def compute_mels(
         raise SpeechSynthError(
             f"{missing_audio[0]}: utterance has no audio file to compute a mel from"
         )
-    _refuse_duplicate_ids(utterances)
+    refuse_duplicate_ids(utterances, "mel")
     work = [
         MelJob(u.utterance_id, u.audio_path, output_dir / f"{u.utterance_id}.pt", u.text)
         for u in utterances

@@ -118,3 +118,20 @@ def test_phrase_file_errors(tmp_path):
     (tmp_path / "bad.tsv").write_text("name\tsentence\nx\ty\n")
     with pytest.raises(SpeechSynthError, match="needs a header line with a 'text' column"):
         read_phrases(tmp_path / "bad.tsv")
+
+
+def test_duplicate_ids_are_found_and_refused():
+    from speechsynth.data.formats import Utterance, duplicate_ids, refuse_duplicate_ids
+
+    utterances = [
+        Utterance("a", "x"),
+        Utterance("b", "y"),
+        Utterance("a", "z"),
+        Utterance("a", "w"),
+    ]
+    assert duplicate_ids(utterances) == {"a": 3}
+    with pytest.raises(
+        SpeechSynthError, match=r"ids used by more than one clip: a; .* same mel file"
+    ):
+        refuse_duplicate_ids(utterances, "mel")
+    refuse_duplicate_ids(utterances[:2], "mel")  # unique ids pass
