@@ -13,12 +13,12 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 import torch
-from torch import Tensor
 
+from speechsynth.data.text_mel import TextMelBatch
 from speechsynth.errors import SpeechSynthError
 from speechsynth.infer.bench import random_text
 from speechsynth.models.tacotron2 import Tacotron2
-from speechsynth.train.losses import tacotron2_loss
+from speechsynth.train.tacotron2 import forward_with_loss
 
 
 @dataclass(frozen=True)
@@ -36,23 +36,15 @@ class TrainingBenchResult:
         return asdict(self)
 
 
-@dataclass
-class _RandomBatch:
-    text: Tensor
-    text_lengths: Tensor
-    mels: Tensor
-    mel_lengths: Tensor
-    gate_targets: Tensor
-
-
 def _random_batch(
     batch_size: int, mel_frames: int, text_length: int, n_mels: int, n_symbols: int, seed: int
-) -> _RandomBatch:
+) -> TextMelBatch:
     generator = torch.Generator().manual_seed(seed)
     mels = torch.randn(batch_size, n_mels, mel_frames, generator=generator)
     gate_targets = torch.zeros(batch_size, mel_frames)
     gate_targets[:, -1] = 1.0
-    return _RandomBatch(
+    return TextMelBatch(
+        utterance_ids=[f"random{index}" for index in range(batch_size)],
         text=random_text(batch_size, text_length, n_symbols, seed),
         text_lengths=torch.full((batch_size,), text_length, dtype=torch.long),
         mels=mels,
@@ -61,16 +53,9 @@ def _random_batch(
     )
 
 
-def _training_step(model: Tacotron2, optimizer: torch.optim.Optimizer, batch: _RandomBatch):
+def _training_step(model: Tacotron2, optimizer: torch.optim.Optimizer, batch: TextMelBatch):
     optimizer.zero_grad(set_to_none=True)
-    outputs = model(batch.text, batch.text_lengths, batch.mels, batch.mel_lengths)
-    loss, _, _ = tacotron2_loss(
-        outputs.mel_outputs,
-        outputs.mel_outputs_postnet,
-        outputs.gate_outputs,
-        batch.mels,
-        batch.gate_targets,
-    )
+    _, (loss, _, _) = forward_with_loss(model, batch)
     loss.backward()
     torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
     optimizer.step()

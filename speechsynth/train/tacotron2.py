@@ -20,6 +20,19 @@ LOG_MEL_FLOOR = -11.5129  # ln(1e-5): silence
 LOG_MEL_CEILING = 2.0
 
 
+def forward_with_loss(model: nn.Module, batch: TextMelBatch) -> tuple[Any, tuple[Tensor, ...]]:
+    """Teacher-forced forward and NVIDIA's loss -> (outputs, (total, mel part, gate part))."""
+    outputs = model(batch.text, batch.text_lengths, batch.mels, batch.mel_lengths)
+    losses = tacotron2_loss(
+        outputs.mel_outputs,
+        outputs.mel_outputs_postnet,
+        outputs.gate_outputs,
+        batch.mels,
+        batch.gate_targets,
+    )
+    return outputs, losses
+
+
 class Tacotron2Task:
     model_name = "tacotron2"
     items_unit = "mel frames"
@@ -61,14 +74,7 @@ class Tacotron2Task:
     def compute_loss(
         self, model: nn.Module, batch: TextMelBatch
     ) -> tuple[Tensor, dict[str, float]]:
-        outputs = model(batch.text, batch.text_lengths, batch.mels, batch.mel_lengths)
-        loss, mel_loss, gate_loss = tacotron2_loss(
-            outputs.mel_outputs,
-            outputs.mel_outputs_postnet,
-            outputs.gate_outputs,
-            batch.mels,
-            batch.gate_targets,
-        )
+        outputs, (loss, mel_loss, gate_loss) = forward_with_loss(model, batch)
         scores = batch_alignment_scores(
             outputs.alignments.detach(), batch.mel_lengths, batch.text_lengths
         )
