@@ -39,6 +39,11 @@ class TrainConfig:
     anneal_steps: tuple[int, ...] = (500, 1000, 1500)  # epochs, as NVIDIA's --anneal-steps
     anneal_factor: float = 0.1
     grad_accumulation: int = 1
+    optimizer: str = "adam"  # "adam" or "lamb" (NVIDIA FastPitch's FusedLAMB update)
+    betas: tuple[float, ...] = (0.9, 0.999)
+    eps: float = 1e-8
+    warmup_steps: int = 0  # FastPitch / FastSpeech: linear warm-up, then 1/sqrt(step) decay
+    ema_decay: float = 0.0  # > 0 keeps an exponential moving average of the weights
     amp: bool = False
     seed: int = 1234
     epochs_per_checkpoint: int = 50

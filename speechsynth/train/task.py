@@ -39,6 +39,9 @@ class TrainingTask(Protocol):
 
     def learning_rate(self, config: ExperimentConfig, epoch: int, step: int) -> float: ...
 
+    # Optional: `start_epoch(config, epoch)`, called before each training epoch (e.g. loss
+    # weights that warm up by epoch, as FastPitch's alignment binarisation loss).
+
     def images(self, model: nn.Module, batch: Any) -> dict[str, Tensor]:
         """[H, W] tensors in [0, 1] for TensorBoard (e.g. alignment, mels), from one val batch."""
         ...

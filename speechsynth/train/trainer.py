@@ -28,6 +28,8 @@ from speechsynth import __version__
 from speechsynth.models.checkpoint import write_checkpoint
 from speechsynth.train.config import ExperimentConfig
 from speechsynth.train.distributed import DistributedContext
+from speechsynth.train.ema import make_ema_model, update_ema
+from speechsynth.train.optimizers import build_optimizer
 from speechsynth.train.task import TrainingTask
 
 log = logging.getLogger(__name__)
@@ -99,11 +101,15 @@ class Trainer:
         seed_everything(config.train.seed + self.context.rank)
         self.model = task.build_model(config).to(self.device)
         self.parallel_model = self._wrap(self.model)
-        self.optimizer = torch.optim.Adam(
+        self.optimizer = build_optimizer(
+            config.train.optimizer,
             self.model.parameters(),
-            lr=config.train.learning_rate,
-            weight_decay=config.train.weight_decay,
+            config.train.learning_rate,
+            config.train.betas,
+            config.train.eps,
+            config.train.weight_decay,
         )
+        self.ema_model = make_ema_model(self.model) if config.train.ema_decay > 0 else None
         self.use_fp16 = config.train.amp and self.device.type == "cuda"
         self.scaler = torch.amp.GradScaler("cuda", enabled=self.use_fp16)
         self.train_loader = self._loader(task.build_dataset(train_utterances, config, True), True)
@@ -194,6 +200,9 @@ class Trainer:
         return min(steps, limit) if limit else steps
 
     def _train_epoch(self, epoch: int) -> float:
+        start_epoch = getattr(self.task, "start_epoch", None)
+        if start_epoch is not None:
+            start_epoch(self.config, epoch)
         self.parallel_model.train()
         losses = []
         groups = tqdm(
@@ -236,6 +245,8 @@ class Trainer:
         self.scaler.step(self.optimizer)  # skipped by the scaler when fp16 gradients overflowed
         self.scaler.update()
         self.optimizer.zero_grad(set_to_none=True)
+        if self.ema_model is not None:
+            update_ema(self.ema_model, self.model, self.train_config.ema_decay)
         self.state.step += 1
         metrics = {
             "loss": self.context.mean(loss_sum / len(group)),
@@ -249,20 +260,26 @@ class Trainer:
 
     @torch.no_grad()
     def validate(self) -> float | None:
-        """Mean validation loss over every process's share of the validation set."""
+        """Mean validation loss over every process's share of the validation set (of the
+        weights' moving average when train.ema_decay > 0: those are the weights inference uses)."""
         if self.val_loader is None:
             return None
         self.parallel_model.eval()
+        model = self.inference_model
         weighted_sum, count = 0.0, 0
         for batch in self.val_loader:
             batch = self.task.move_batch(batch, self.device)
             with self._autocast():
-                loss, _ = self.task.compute_loss(self.model, batch)
+                loss, _ = self.task.compute_loss(model, batch)
             size = self.task.count_items(batch)
             weighted_sum += float(loss) * size
             count += size
         total_count = self.context.total(count)
         return self.context.total(weighted_sum) / total_count if total_count else None
+
+    @property
+    def inference_model(self) -> nn.Module:
+        return self.ema_model if self.ema_model is not None else self.model
 
     # --- logs -----------------------------------------------------------------------------
 
@@ -319,8 +336,9 @@ class Trainer:
     def _log_images(self) -> None:
         loader = self.val_loader or self.train_loader
         batch = self.task.move_batch(next(iter(loader)), self.device)
-        self.model.eval()
-        for name, image in self.task.images(self.model, batch).items():
+        model = self.inference_model
+        model.eval()
+        for name, image in self.task.images(model, batch).items():
             self.writer.add_image(
                 name, image.float().clamp(0, 1).flip(0), self.state.step, dataformats="HW"
             )
@@ -332,6 +350,7 @@ class Trainer:
             "model_name": self.task.model_name,
             "model_config": self.config.to_dict()["model"],
             "state_dict": self.model.state_dict(),
+            "ema_state_dict": self.ema_model.state_dict() if self.ema_model is not None else None,
             "experiment": self.config.to_dict(),
             "epoch": self.state.epoch,
             "step": self.state.step,
@@ -372,6 +391,8 @@ class Trainer:
     def _resume(self, payload: dict[str, Any]) -> None:
         """Continue from a checkpoint payload (`read_checkpoint`) of this task's model."""
         self.model.load_state_dict(payload["state_dict"])
+        if self.ema_model is not None:
+            self.ema_model.load_state_dict(payload.get("ema_state_dict") or payload["state_dict"])
         self.optimizer.load_state_dict(payload["optimizer"])
         if self.use_fp16 and payload.get("scaler"):
             self.scaler.load_state_dict(payload["scaler"])
