@@ -44,6 +44,10 @@ class TrainConfig:
     eps: float = 1e-8
     warmup_steps: int = 0  # FastPitch / FastSpeech: linear warm-up, then 1/sqrt(step) decay
     ema_decay: float = 0.0  # > 0 keeps an exponential moving average of the weights
+    # Parallel models (FastPitch, FastSpeech): weights of the loss terms, by name
+    loss_scales: dict[str, float] = field(default_factory=dict)
+    binarization_start_epoch: int = 250  # FastPitch 1.1 aligner: KL binarisation loss ramp
+    binarization_warmup_epochs: int = 100
     amp: bool = False
     seed: int = 1234
     epochs_per_checkpoint: int = 50
@@ -64,6 +68,10 @@ class DataConfig:
     cleaners: tuple[str, ...] = ("english_cleaners",)  # NVIDIA's, to match their checkpoints
     p_arpabet: float = 0.0
     segment_length: int = 8000  # vocoders: audio samples per training example (NVIDIA's recipe)
+    pitch_dir: str = ""  # FastPitch: `prepare pitch` output (<id>.pt per clip, pitch_stats.json)
+    durations_dir: str = ""  # FastPitch with teacher durations: `prepare durations` output
+    pitch_mean: float = 0.0  # Hz; 0 = read pitch_stats.json in pitch_dir
+    pitch_std: float = 0.0
 
 
 @dataclass

@@ -42,8 +42,14 @@ def select_utterances(
         else:
             splits = split_utterances(everything, config.val_size, 0, seed)
             train, val = splits["train"], splits["val"]
-    if config.mel_dir:
-        train, val = _with_mels(train, Path(config.mel_dir)), _with_mels(val, Path(config.mel_dir))
+    for directory, field_name, command in (
+        (config.mel_dir, "mel_path", "prepare mels DATASET --output {dir}` or drop data.mel_dir"),
+        (config.pitch_dir, "pitch_path", "prepare pitch DATASET --output {dir}`"),
+        (config.durations_dir, "duration_path", "prepare durations --output {dir} ...`"),
+    ):
+        if directory:
+            train = _with_files(train, Path(directory), field_name, command)
+            val = _with_files(val, Path(directory), field_name, command)
     if not train:
         raise SpeechSynthError(
             f"{dataset}: no training utterances; check the dataset and filelists"
@@ -51,15 +57,21 @@ def select_utterances(
     return train, val
 
 
-def _with_mels(utterances: list[Utterance], mel_dir: Path) -> list[Utterance]:
-    """Point each utterance at its precomputed mel `<mel_dir>/<id>.pt`."""
-    with_mels = []
+def _with_files(
+    utterances: list[Utterance], directory: Path, field_name: str, command: str
+) -> list[Utterance]:
+    """Point each utterance's `field_name` at its per-clip file `<directory>/<id>.pt`."""
+    if not directory.is_dir():
+        raise SpeechSynthError(
+            f"{directory}: directory not found; run `speechsynth {command.format(dir=directory)}"
+        )
+    attached = []
     for utterance in utterances:
-        mel_path = mel_dir / f"{utterance.utterance_id}.pt"
-        if not mel_path.is_file():
+        path = directory / f"{utterance.utterance_id}.pt"
+        if not path.is_file():
+            kind = field_name.removesuffix("_path")
             raise SpeechSynthError(
-                f"{mel_path}: precomputed mel missing; run `speechsynth prepare mels "
-                f"DATASET --output {mel_dir}` or drop data.mel_dir"
+                f"{path}: {kind} file missing; run `speechsynth {command.format(dir=directory)}"
             )
-        with_mels.append(replace(utterance, mel_path=mel_path))
-    return with_mels
+        attached.append(replace(utterance, **{field_name: path}))
+    return attached
