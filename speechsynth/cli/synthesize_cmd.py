@@ -20,7 +20,8 @@ if TYPE_CHECKING:
 SUMMARY = "synthesise text or a phrase file to WAV files"
 
 DESCRIPTION = """\
-Synthesise speech with an acoustic model checkpoint (ours or NVIDIA's Tacotron 2) and a vocoder,
+Synthesise speech with an acoustic model checkpoint (Tacotron 2, FastPitch 1.0/1.1 or FastSpeech;
+ours or NVIDIA's) and a vocoder,
 writing OUTDIR/<name>.wav for each utterance and OUTDIR/summary.json.
 
 input:
@@ -49,6 +50,17 @@ reproducibility:
   Tacotron 2 keeps prenet dropout on at inference (as NVIDIA), so each run sounds a little
   different; --seed makes a run repeatable for the same inputs and --batch-size.
 
+FastPitch controls (composable; pitch steps apply in this order, as NVIDIA's inference.py):
+  --pace X             speaking rate: durations are divided by X (2.0 = twice as fast)
+  --pitch-flatten      monotone: every symbol at the speaker's mean pitch
+  --pitch-invert       mirror the pitch contour around the mean
+  --pitch-amplify F    scale the contour's distance from the mean by F
+  --pitch-shift HZ     raise (or, negative, lower) the pitch by HZ
+  --pitch-custom FILE.py:FUNC   your own f(pitch_hz [B, 1, L], text_lengths [B]) -> pitch_hz,
+                       applied last (e.g. speechsynth.infer.pitch_transforms:linear_ramp)
+FastSpeech control:
+  --alpha X            length factor: durations are multiplied by X (1.2 = 20% slower)
+
 vocoders:
   griffin-lim       phase reconstruction, no weights needed (robotic; for checks and tests)
   CKPT              a WaveGlow checkpoint (ours or NVIDIA's): --sigma (0.6) scales its noise,
@@ -61,6 +73,8 @@ examples:
   speechsynth synthesize --model tacotron2.pt -i phrases.txt -o out --batch-size 16
   speechsynth synthesize --model tacotron2.pt -i phrases.tsv -o out --seed 1234 --json
   speechsynth synthesize --model tacotron2.pt -i long_story.txt -o out --max-decoder-steps 3000
+  speechsynth synthesize --model fastpitch.pt -i phrases.tsv -o out --pace 1.2 --pitch-shift 30
+  speechsynth synthesize --model fastspeech.pt --text 'Slowly now.' -o out --alpha 1.3
 
 (Use single quotes in a shell, or "$3" is replaced before speechsynth sees it.)"""
 
@@ -88,6 +102,16 @@ def probability(value: str) -> float:
     return number
 
 
+def positive_float(value: str) -> float:
+    try:
+        number = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a number") from None
+    if not number > 0:
+        raise argparse.ArgumentTypeError(f"must be greater than 0, got {value}")
+    return number
+
+
 def register(commands: argparse._SubParsersAction) -> None:
     parser = add_command(commands, "synthesize", SUMMARY, DESCRIPTION, EPILOG)
     parser.add_argument(
@@ -106,6 +130,7 @@ def register(commands: argparse._SubParsersAction) -> None:
         "-o", "--output-dir", type=Path, required=True, metavar="OUTDIR", help="output folder"
     )
     _add_tuning_options(parser)
+    _add_prosody_options(parser)
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")
     parser.set_defaults(run=run)
 
@@ -169,6 +194,53 @@ def _add_tuning_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_prosody_options(parser: argparse.ArgumentParser) -> None:
+    prosody = parser.add_argument_group("FastPitch / FastSpeech controls")
+    prosody.add_argument(
+        "--pace", type=positive_float, default=1.0, metavar="X", help="FastPitch speaking rate"
+    )
+    prosody.add_argument("--pitch-flatten", action="store_true", help="FastPitch: monotone")
+    prosody.add_argument("--pitch-invert", action="store_true", help="FastPitch: mirror pitch")
+    prosody.add_argument(
+        "--pitch-amplify", type=float, default=1.0, metavar="F", help="FastPitch: scale contour"
+    )
+    prosody.add_argument(
+        "--pitch-shift", type=float, default=0.0, metavar="HZ", help="FastPitch: shift pitch"
+    )
+    prosody.add_argument(
+        "--pitch-custom", metavar="FILE.py:FUNC", help="FastPitch: your own pitch function"
+    )
+    prosody.add_argument(
+        "--alpha", type=positive_float, default=1.0, metavar="X", help="FastSpeech length factor"
+    )
+
+
+def _prosody(args: argparse.Namespace, model_name: str) -> dict[str, Any]:
+    """Synthesizer keyword arguments for --pace / --pitch-* / --alpha, checked against the model."""
+    from speechsynth.infer.pitch_transforms import (
+        PitchTransformSpec,
+        build_pitch_transform,
+        load_custom_function,
+    )
+
+    custom = load_custom_function(args.pitch_custom) if args.pitch_custom else None
+    spec = PitchTransformSpec(
+        args.pitch_flatten, args.pitch_invert, args.pitch_amplify, args.pitch_shift, custom
+    )
+    fastpitch_options = args.pace != 1.0 or not spec.is_identity
+    if fastpitch_options and model_name != "fastpitch":
+        raise SpeechSynthError(
+            f"--pace and --pitch-* control FastPitch; {args.model} is a {model_name} model"
+            + (" (use --alpha)" if model_name == "fastspeech" else "")
+        )
+    if args.alpha != 1.0 and model_name != "fastspeech":
+        raise SpeechSynthError(
+            f"--alpha controls FastSpeech; {args.model} is a {model_name} model"
+            + (" (use --pace)" if model_name == "fastpitch" else "")
+        )
+    return {"pace": args.pace, "pitch_transform": build_pitch_transform(spec), "alpha": args.alpha}
+
+
 def run(args: argparse.Namespace) -> int:
     # Imported here so that `speechsynth --help` and other commands do not import torch.
     from speechsynth.infer import Synthesizer, load_vocoder
@@ -195,6 +267,7 @@ def run(args: argparse.Namespace) -> int:
         gate_threshold=args.gate_threshold,
         seed=args.seed,
         max_chars_per_chunk=args.max_chunk_chars,
+        **_prosody(args, loaded.name),
     )
     results = synthesizer.synthesize(utterances)
     summary = _summary(_settings(args, synthesizer), results)
@@ -247,6 +320,15 @@ def _settings(args: argparse.Namespace, synthesizer: Synthesizer) -> dict[str, A
         "gate_threshold": gate_threshold,
         "seed": args.seed,
         "precision": args.precision,
+        "pace": args.pace,
+        "pitch": {
+            "flatten": args.pitch_flatten,
+            "invert": args.pitch_invert,
+            "amplify": args.pitch_amplify,
+            "shift_hz": args.pitch_shift,
+            "custom": args.pitch_custom,
+        },
+        "alpha": args.alpha,
     }
 
 

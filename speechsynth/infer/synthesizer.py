@@ -20,6 +20,7 @@ import torch
 from torch import Tensor, nn
 
 from speechsynth.errors import SpeechSynthError
+from speechsynth.infer.pitch_transforms import PitchTransform
 from speechsynth.infer.vocoders import SILENCE_LOG_MEL, Vocoder
 from speechsynth.models.overrides import config_overridden
 from speechsynth.models.registry import LoadedModel
@@ -58,9 +59,12 @@ class ModelOutput(NamedTuple):
 
 @dataclass(frozen=True)
 class DecodeOptions:
-    max_decoder_steps: int | None  # None: the model config's
-    gate_threshold: float | None  # None: the model config's
-    generator: torch.Generator | None  # prenet dropout draws; None: torch's global RNG
+    max_decoder_steps: int | None = None  # Tacotron 2; None: the model config's
+    gate_threshold: float | None = None  # Tacotron 2; None: the model config's
+    generator: torch.Generator | None = None  # prenet dropout draws; None: torch's global RNG
+    pace: float = 1.0  # FastPitch: > 1 speaks faster (durations are divided by it)
+    pitch_transform: PitchTransform | None = None  # FastPitch
+    alpha: float = 1.0  # FastSpeech: > 1 speaks slower (durations are multiplied by it)
 
 
 ModelRunner = Callable[[nn.Module, Tensor, Tensor, DecodeOptions], ModelOutput]
@@ -81,8 +85,22 @@ def run_tacotron2(
     )
 
 
-# One entry per synthesisable model in the registry; FastPitch / FastSpeech add theirs here.
-MODEL_RUNNERS: dict[str, ModelRunner] = {"tacotron2": run_tacotron2}
+def run_fastpitch(
+    model: nn.Module, text: Tensor, text_lengths: Tensor, options: DecodeOptions
+) -> ModelOutput:
+    output = model.infer(
+        text, text_lengths, pace=options.pace, pitch_transform=options.pitch_transform
+    )
+    return ModelOutput(output.mels, output.mel_lengths, _never(output.mel_lengths))
+
+
+def _never(lengths: Tensor) -> Tensor:
+    """Parallel models have no decoder step limit to reach."""
+    return torch.zeros_like(lengths, dtype=torch.bool)
+
+
+# One entry per synthesisable model in the registry.
+MODEL_RUNNERS: dict[str, ModelRunner] = {"tacotron2": run_tacotron2, "fastpitch": run_fastpitch}
 
 
 @dataclass
@@ -115,6 +133,9 @@ class Synthesizer:
         seed: int | None = None,
         max_chars_per_chunk: int = DEFAULT_MAX_CHARS_PER_CHUNK,
         chunk_silence_seconds: float = DEFAULT_CHUNK_SILENCE_SECONDS,
+        pace: float = 1.0,
+        pitch_transform: PitchTransform | None = None,
+        alpha: float = 1.0,
     ) -> None:
         if loaded_model.name not in MODEL_RUNNERS:
             raise SpeechSynthError(
@@ -125,6 +146,8 @@ class Synthesizer:
         _check_at_least("max_decoder_steps", max_decoder_steps, 1)
         _check_at_least("max_chars_per_chunk", max_chars_per_chunk, 1)
         _check_at_least("chunk_silence_seconds", chunk_silence_seconds, 0)
+        _check_positive("pace", pace)
+        _check_positive("alpha", alpha)
         self.loaded_model = loaded_model
         self.model = loaded_model.model.eval()
         self.vocoder = vocoder
@@ -133,6 +156,7 @@ class Synthesizer:
         self.gate_threshold = gate_threshold
         self.seed = seed
         self.max_chars_per_chunk = max_chars_per_chunk
+        self.pace, self.pitch_transform, self.alpha = pace, pitch_transform, alpha
         self.gap_frames = round(chunk_silence_seconds * vocoder.sampling_rate / vocoder.hop_length)
 
     @property
@@ -149,7 +173,14 @@ class Synthesizer:
     def synthesize(self, utterances: Sequence[tuple[str, str]]) -> list[SynthesisResult]:
         """Audio for each `(name, text)`, in the order given."""
         chunks = self._encode(utterances)
-        options = DecodeOptions(self.max_decoder_steps, self.gate_threshold, self._generator())
+        options = DecodeOptions(
+            self.max_decoder_steps,
+            self.gate_threshold,
+            self._generator(),
+            self.pace,
+            self.pitch_transform,
+            self.alpha,
+        )
         for batch in self._batches(chunks):
             self._run_batch(batch, options)
         chunks_by_utterance: list[list[_Chunk]] = [[] for _ in utterances]
@@ -241,6 +272,11 @@ class Synthesizer:
 def _check_at_least(name: str, value: float | None, minimum: float) -> None:
     if value is not None and value < minimum:
         raise SpeechSynthError(f"{name} must be at least {minimum}, got {value}")
+
+
+def _check_positive(name: str, value: float) -> None:
+    if not value > 0:
+        raise SpeechSynthError(f"{name} must be greater than 0, got {value}")
 
 
 def _pad_ids(sequences: list[list[int]], device: torch.device) -> tuple[Tensor, Tensor]:

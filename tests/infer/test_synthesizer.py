@@ -147,6 +147,6 @@ def test_batch_size_must_be_positive(tacotron2, vocoder):
 
 
 def test_unsupported_model_is_an_error(tacotron2, vocoder):
-    other = dataclasses.replace(tacotron2, name="fastpitch")
-    with pytest.raises(SpeechSynthError, match="fastpitch is not supported"):
+    other = dataclasses.replace(tacotron2, name="waveglow")
+    with pytest.raises(SpeechSynthError, match="waveglow is not supported"):
         Synthesizer(other, vocoder)
