@@ -13,6 +13,7 @@ from speechsynth.cli.help import add_cleaners_option, add_command, cleaner_names
 from speechsynth.data.formats import load_dataset
 from speechsynth.data.splits import split_utterances
 from speechsynth.prepare.check import CheckLimits, check_dataset, format_report
+from speechsynth.prepare.results import STATUSES
 from speechsynth.prepare.split import write_splits
 
 log = logging.getLogger(__name__)
@@ -31,13 +32,15 @@ def register(commands: argparse._SubParsersAction) -> None:
         "  speechsynth prepare check LJSpeech-1.1\n"
         "  speechsynth prepare split LJSpeech-1.1 --val-size 100 --test-size 500\n"
         "  speechsynth prepare mels LJSpeech-1.1 --jobs 8\n"
-        "  speechsynth prepare durations LJSpeech-1.1 --tacotron2 tacotron2.pt",
+        "  speechsynth prepare durations LJSpeech-1.1 --tacotron2 tacotron2.pt\n"
+        "  speechsynth prepare pitch LJSpeech-1.1 --method pyin",
     )
     steps = prepare.add_subparsers(dest="step", metavar="STEP", required=True)
     _register_check(steps)
     _register_split(steps)
     _register_mels(steps)
     _register_durations(steps)
+    _register_pitch(steps)
 
 
 def _add_common(parser: argparse.ArgumentParser) -> None:
@@ -195,8 +198,8 @@ def _register_durations(steps: argparse._SubParsersAction) -> None:
         "Run a trained Tacotron 2 with teacher forcing on every clip and count, for each input\n"
         "symbol, the mel frames that attend to it most (NVIDIA's FastPitch 1.0 / FastSpeech\n"
         "targets). Saves an int64 [symbols] tensor `<id>.pt` per clip, summing to the clip's\n"
-        "mel frames, plus `durations_filelist.txt` (`<audio or mel>|<durations>|<text>`, paths\n"
-        "relative to the output directory; the pitch step adds FastPitch 1.0's pitch column).\n\n"
+        "mel frames. `prepare pitch --durations` then writes FastPitch 1.0's\n"
+        "`mel|durations|pitch|text` filelist.\n\n"
         "The text is encoded with the teacher's own cleaners (english_cleaners for NVIDIA's\n"
         "checkpoints). The prenet dropout stays on, as in NVIDIA's extraction, with masks drawn\n"
         "from --seed; --no-dropout turns it off. Files already there and valid (right length,\n"
@@ -249,6 +252,106 @@ def run_durations(args: argparse.Namespace) -> int:
         progress=sys.stderr.isatty() and not args.json,
     )
     return _report_results(results, output_dir, args.json)
+
+
+def _register_pitch(steps: argparse._SubParsersAction) -> None:
+    parser = add_command(
+        steps,
+        "pitch",
+        "FastPitch pitch targets (Praat or pyin)",
+        "Estimate every clip's fundamental frequency (F0, Hz; 0 where unvoiced), one value per\n"
+        "mel frame, and save it as a float32 [1, frames] tensor `<id>.pt` (NVIDIA FastPitch\n"
+        "1.1's layout), plus `filelist.txt` (`<audio>|<id>.pt|<text>`, FastPitch 1.1's\n"
+        "audio|pitch|text) and `pitch_stats.json` (mean and std of the voiced values, which\n"
+        "training copies into the model's pitch_mean / pitch_std).\n\n"
+        "--method praat is FastPitch 1.0's Praat autocorrelation (75-600 Hz); --method pyin is\n"
+        "FastPitch 1.1's librosa pyin (65-2093 Hz), about 40x slower: ~0.4 s of CPU per second\n"
+        "of audio, so use --jobs on a large dataset.\n"
+        "The frame count is the precomputed mel's (--mel-dir, default DATASET/mels when it\n"
+        "exists) or the one the audio gives.\n\n"
+        "With --durations (the output of `prepare durations`) it also averages the voiced frames\n"
+        "of each input symbol into `per_symbol/<id>.pt` (float32 [symbols], Hz) and writes\n"
+        "FastPitch 1.0's `fastpitch1.0_filelist.txt` (`<mel>|<durations>|<pitch>|<text>`; needs\n"
+        "the mels of `prepare mels`); the stats are then over the symbols, as FastPitch 1.0\n"
+        "normalises them. Durations must sum to each clip's mel frames.\n\n"
+        "Files already there and valid are kept, so an interrupted run resumes; every file is\n"
+        "written atomically. Clips at another sample rate are resampled unless --strict.",
+        "examples:\n"
+        "  speechsynth prepare pitch LJSpeech-1.1 --method pyin          # -> LJSpeech-1.1/pitch/\n"
+        "  speechsynth prepare mels LJSpeech-1.1\n"
+        "  speechsynth prepare pitch LJSpeech-1.1 --method praat \\\n"
+        "      --durations LJSpeech-1.1/durations --output LJSpeech-1.1/pitch_char --jobs 8",
+    )
+    _add_common(parser)
+    parser.add_argument(
+        "--method",
+        choices=("praat", "pyin"),
+        required=True,
+        help="praat (FastPitch 1.0) or pyin (FastPitch 1.1)",
+    )
+    parser.add_argument(
+        "--durations",
+        type=Path,
+        metavar="DIR",
+        help="per-symbol durations from `prepare durations`: adds per-symbol pitch",
+    )
+    parser.add_argument("--output", type=Path, metavar="DIR", help="default: DATASET/pitch")
+    parser.add_argument(
+        "--mel-dir",
+        type=Path,
+        metavar="DIR",
+        help="precomputed mels (<id>.pt) giving the frame count (default: DATASET/mels)",
+    )
+    parser.add_argument("--jobs", type=int, default=None, help="worker processes (default: cores)")
+    parser.add_argument(
+        "--strict",
+        action="store_true",
+        help="refuse clips at another sample rate instead of resampling them",
+    )
+    parser.set_defaults(run=run_pitch)
+
+
+def run_pitch(args: argparse.Namespace) -> int:
+    from speechsynth.prepare.pitch import STATS_NAME, compute_pitch  # imports torch: lazily
+
+    utterances = load_dataset(args.dataset)
+    output_dir = args.output or _default_output(args.dataset, "pitch")
+    mel_dir = args.mel_dir
+    if mel_dir is None and _default_output(args.dataset, "mels").is_dir():
+        mel_dir = _default_output(args.dataset, "mels")
+    summary = compute_pitch(
+        utterances,
+        output_dir,
+        args.method,
+        durations_dir=args.durations,
+        mel_dir=mel_dir,
+        config=MelConfig(),
+        jobs=args.jobs,
+        strict=args.strict,
+        progress=sys.stderr.isatty() and not args.json,
+    )
+    if args.json:
+        failures = [r for r in summary.results if r.status == "failed"]
+        counts = {s: sum(r.status == s for r in summary.results) for s in STATUSES}
+        print(
+            json.dumps(
+                {
+                    "output": str(output_dir),
+                    **counts,
+                    "failures": [{"id": r.utterance_id, "error": r.message} for r in failures],
+                    "stats": summary.stats,
+                },
+                indent=2,
+            )
+        )
+        return 1 if failures else 0
+    status = _report_results(summary.results, output_dir, as_json=False)
+    stats = summary.stats
+    print(
+        f"{stats['method']} pitch over {stats['count']} voiced {stats['values']}: "
+        f"mean {stats['mean']:.2f} Hz, std {stats['std']:.2f} Hz -> {output_dir / STATS_NAME}"
+    )
+    return status
 
 
 def _report_results(results: list, output_dir: Path, as_json: bool) -> int:

@@ -6,12 +6,10 @@ and each frame is credited to the symbol it attends to most. As NVIDIA's `extrac
 `durations = histc(argmax(alignment, dim=1), bins=text_length)`, so the durations of a clip sum
 to its number of mel frames.
 
-Written to the output directory:
-- `<id>.pt`: int64 tensor [text_length], one duration per symbol of the encoded text;
-- `durations_filelist.txt`: `<audio or mel path>|<durations path>|<text>`, paths relative to
-  the output directory. This is FastPitch 1.0's `mel|durations|pitch|text` minus the pitch
-  column, which the pitch step adds; note that `read_filelist` reads a 3-column file as
-  `audio|pitch|text`, so read this one by its columns.
+Written to the output directory: `<id>.pt`, an int64 tensor [text_length], one duration per
+symbol of the encoded text. No filelist: a 3-column `audio|durations|text` file would read as
+FastPitch 1.1's `audio|pitch|text`; `prepare pitch --durations` writes FastPitch 1.0's
+`mel|durations|pitch|text` filelist instead.
 
 The text is encoded with the teacher's own cleaners and without ARPAbet substitution, so the
 durations match one fixed symbol sequence per clip.
@@ -27,7 +25,7 @@ from torch import Tensor
 from tqdm import tqdm
 
 from speechsynth.audio.config import MelConfig
-from speechsynth.data.formats import Utterance, refuse_duplicate_ids, write_filelist
+from speechsynth.data.formats import Utterance, refuse_duplicate_ids
 from speechsynth.data.text_mel import TextMelDataset, TextMelItem, collate_text_mel
 from speechsynth.errors import SpeechSynthError
 from speechsynth.fileio import atomic_path
@@ -37,9 +35,6 @@ from speechsynth.models.tacotron2 import Tacotron2
 from speechsynth.prepare.mels import expected_frames
 from speechsynth.prepare.results import FileResult
 from speechsynth.text import TextProcessor
-
-FILELIST_NAME = "durations_filelist.txt"
-
 
 # ----------------------------------------------------------------------------- durations
 
@@ -201,7 +196,7 @@ def compute_durations(
     mel_config: MelConfig | None = None,
     progress: bool = False,
 ) -> list[FileResult]:
-    """Write `<output_dir>/<id>.pt` durations for every clip, plus `durations_filelist.txt`.
+    """Write `<output_dir>/<id>.pt` durations for every clip.
 
     The teacher runs in eval mode under `torch.inference_mode()`. `dropout` keeps its prenet
     dropout on, as NVIDIA does (the attention of a Tacotron 2 trained with it degrades without
@@ -244,21 +239,4 @@ def compute_durations(
                     results[utterance_id] = FileResult(utterance_id, "written")
             bar.update(len(indices))
 
-    ordered = [results[utterance.utterance_id] for utterance in utterances]
-    _write_filelist(utterances, ordered, output_dir)
-    return ordered
-
-
-def _write_filelist(
-    utterances: list[Utterance], results: list[FileResult], output_dir: Path
-) -> None:
-    rows = [
-        (
-            utterance.mel_path or utterance.audio_path,
-            output_dir / f"{result.utterance_id}.pt",
-            utterance.text,
-        )
-        for utterance, result in zip(utterances, results, strict=True)
-        if result.status != "failed"
-    ]
-    write_filelist(output_dir / FILELIST_NAME, rows, root=output_dir)
+    return [results[utterance.utterance_id] for utterance in utterances]
