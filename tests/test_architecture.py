@@ -18,6 +18,7 @@ FLOORS = {
     "prepare": 3,
     "train": 3,
     "serve": 3,
+    "evaluate": 3,
     "cli": 4,
 }
 

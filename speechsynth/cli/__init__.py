@@ -9,7 +9,15 @@ import sys
 from collections.abc import Sequence
 
 from speechsynth import __version__
-from speechsynth.cli import bench_cmd, prepare_cmd, synthesize_cmd, text_cmd, train_cmd
+from speechsynth.cli import (
+    bench_cmd,
+    corpus_cmd,
+    eval_cmd,
+    prepare_cmd,
+    synthesize_cmd,
+    text_cmd,
+    train_cmd,
+)
 from speechsynth.errors import SpeechSynthError
 
 DESCRIPTION = """\
@@ -26,9 +34,21 @@ examples:
   speechsynth prepare mels DATA/LJSpeech-1.1      precompute log-mel spectrograms
   speechsynth train tacotron2 --dataset DATA/LJSpeech-1.1 --output runs/t2
   speechsynth synthesize --model tacotron2.pt -i phrases.txt -o out   text to WAV files
-  speechsynth bench tacotron2 --precision fp32,int8   decoder ms/step, latency, training speed"""
+  speechsynth bench tacotron2 --precision fp32,int8   decoder ms/step, latency, training speed
+  speechsynth corpus synth --engine festival --sentences lines.txt --out corpus
+                                                  a dataset spoken by an offline synthesiser
+  speechsynth eval intelligibility --voice fastpitch.pt --sentences eval.txt
+                                                  ASR word error rate, next to the teacher's"""
 
-COMMAND_MODULES = (text_cmd, prepare_cmd, train_cmd, synthesize_cmd, bench_cmd)
+COMMAND_MODULES = (
+    text_cmd,
+    prepare_cmd,
+    train_cmd,
+    synthesize_cmd,
+    bench_cmd,
+    corpus_cmd,
+    eval_cmd,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,0 +1,1 @@
+"""Evaluation of trained voices: intelligibility (word error rate of an offline recogniser)."""
