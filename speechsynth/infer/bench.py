@@ -250,3 +250,80 @@ def bench_vocoder(
         audio_relative_error=error,
     )
     return result, audio
+
+
+# ----------------------------------------------------------------------- FastPitch, FastSpeech
+
+
+@dataclass(frozen=True)
+class ParallelBenchResult:
+    precision: str
+    batch_size: int
+    text_length: int
+    mel_frames: int  # per utterance (durations forced to add up to it)
+    repeats: int
+    threads: int
+    latency: LatencyStats  # a whole `infer` call
+    mel_frames_per_s: float  # batch_size * mel_frames / mean latency
+    mel_relative_error: float | None  # RMS(mel - fp32 mel) / RMS(fp32 mel); None for fp32
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def forced_durations(batch_size: int, text_length: int, mel_frames: int) -> Tensor:
+    """[batch_size, text_length] int64 durations as even as possible, each row summing to
+    `mel_frames` (600 frames over 128 symbols: 88 symbols of 5 frames and 40 of 4)."""
+    base, extra = divmod(mel_frames, text_length)
+    row = torch.full((text_length,), base, dtype=torch.long)
+    row[:extra] += 1
+    return row.expand(batch_size, -1).clone()
+
+
+def _timed_parallel_infer(
+    model: torch.nn.Module, text: Tensor, durations: Tensor
+) -> tuple[float, Tensor]:
+    lengths = torch.full((text.size(0),), text.size(1), dtype=torch.long)
+    with torch.inference_mode():
+        started = time.perf_counter()
+        output = model.infer(text, lengths, durations=durations)
+        return time.perf_counter() - started, output.mels
+
+
+def bench_parallel_inference(
+    model: torch.nn.Module,
+    *,
+    precision: str = "fp32",
+    mel_frames: int = 600,
+    batch_size: int = 1,
+    text_length: int = 128,
+    repeats: int = 10,
+    seed: int = 0,
+) -> ParallelBenchResult:
+    """Time `repeats` `infer` calls of FastPitch or FastSpeech (`model`, fp32) at `precision`
+    on random texts whose durations are forced to add up to `mel_frames` (NVIDIA's protocol:
+    the same work every run whatever the weights predict)."""
+    if min(mel_frames, batch_size, text_length, repeats) < 1:
+        raise SpeechSynthError("mel frames, batch size, text length and repeats must be >= 1")
+    fast = prepare_for_inference(model, precision)
+    text = random_text(batch_size, text_length, model.config.n_symbols, seed)
+    durations = forced_durations(batch_size, text_length, mel_frames)
+    _timed_parallel_infer(fast, text, durations)  # warm-up
+    runs = [_timed_parallel_infer(fast, text, durations) for _ in range(repeats)]
+    latency = LatencyStats.of([seconds for seconds, _ in runs])
+    error = None
+    if precision != "fp32":
+        expected = _timed_parallel_infer(model, text, durations)[1]
+        actual = runs[-1][1].float()
+        error = float((actual - expected).pow(2).mean().sqrt() / expected.pow(2).mean().sqrt())
+    return ParallelBenchResult(
+        precision=precision,
+        batch_size=batch_size,
+        text_length=text_length,
+        mel_frames=mel_frames,
+        repeats=repeats,
+        threads=torch.get_num_threads(),
+        latency=latency,
+        mel_frames_per_s=batch_size * mel_frames / latency.mean,
+        mel_relative_error=error,
+    )

@@ -36,6 +36,10 @@ def prepare_for_inference(model: Tacotron2, precision: str = "fp32") -> Tacotron
         )
     if precision == "fp32":
         return model.eval()
+    if precision == "int8" and not isinstance(model, Tacotron2):
+        raise SpeechSynthError(
+            "int8 quantizes Tacotron 2's decoder LSTMs; use fp32 or bf16 for this model"
+        )
     fast = copy.deepcopy(model).eval()
     if precision == "bf16":
         return fast.to(torch.bfloat16)

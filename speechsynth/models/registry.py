@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,6 +17,8 @@ from speechsynth.models.checkpoint import (
     read_checkpoint,
     unwrap_nvidia_checkpoint,
 )
+from speechsynth.models.fastpitch import FastPitch, FastPitchConfig
+from speechsynth.models.fastspeech import FastSpeech, FastSpeechConfig
 from speechsynth.models.tacotron2 import Tacotron2, Tacotron2Config
 from speechsynth.models.waveglow import WaveGlow, WaveGlowConfig
 
@@ -27,9 +29,19 @@ class ModelSpec:
     config_class: type
     model_class: type[nn.Module]
     signature_key: str  # a state_dict key only this model has: recognises NVIDIA checkpoints
+    # (NVIDIA checkpoint's config or None, its state_dict) -> our config; default: make_config.
+    # FastPitch tells 1.0 from 1.1; FastSpeech checkpoints hold no config (sizes from shapes).
+    nvidia_config: Callable[[Mapping[str, Any] | None, Mapping[str, Tensor]], Any] | None = None
 
     def make_config(self, values: Mapping[str, Any] | None = None) -> Any:
         return self.config_class.from_dict(values or {})
+
+    def config_from_nvidia(
+        self, values: Mapping[str, Any] | None, state_dict: Mapping[str, Tensor]
+    ) -> Any:
+        if self.nvidia_config is None:
+            return self.make_config(values)
+        return self.nvidia_config(values, state_dict)
 
     def build(self, config: Any) -> nn.Module:
         if isinstance(config, Mapping):
@@ -42,6 +54,16 @@ MODELS: dict[str, ModelSpec] = {
     for spec in (
         ModelSpec("tacotron2", Tacotron2Config, Tacotron2, "decoder.attention_rnn.weight_ih"),
         ModelSpec("waveglow", WaveGlowConfig, WaveGlow, "convinv.0.conv.weight"),
+        ModelSpec(
+            "fastpitch", FastPitchConfig, FastPitch, "pitch_emb.weight", FastPitchConfig.from_nvidia
+        ),
+        ModelSpec(
+            "fastspeech",
+            FastSpeechConfig,
+            FastSpeech,
+            "phoneme_side.position.weight",
+            FastSpeechConfig.from_nvidia,
+        ),
     )
 }
 
@@ -84,7 +106,8 @@ def load_model(path: str | Path, expected_name: str | None = None) -> LoadedMode
         content = read_checkpoint(path, expected_name)
         spec = get_spec(content["model_name"])
         config = spec.make_config(content["model_config"])
-        state_dict = content["state_dict"]
+        # inference uses the weights' moving average when training kept one (as NVIDIA's)
+        state_dict = content.get("ema_state_dict") or content["state_dict"]
         data = content.get("experiment", {}).get("data", {})
         cleaners = tuple(data.get("cleaners", NVIDIA_CLEANERS))
         p_arpabet = float(data.get("p_arpabet", 0.0))
@@ -92,7 +115,7 @@ def load_model(path: str | Path, expected_name: str | None = None) -> LoadedMode
     else:
         state_dict, nvidia_config = unwrap_nvidia_checkpoint(content, str(path))
         spec = _nvidia_spec(state_dict, expected_name, path)
-        config = spec.make_config(nvidia_config)
+        config = spec.config_from_nvidia(nvidia_config, state_dict)
         cleaners, p_arpabet, origin = NVIDIA_CLEANERS, 0.0, "nvidia"
     model = spec.build(config)
     load_state_dict_strict(model, state_dict, str(path))

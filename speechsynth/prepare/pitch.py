@@ -41,10 +41,10 @@ from tqdm import tqdm
 from speechsynth.audio.config import MelConfig
 from speechsynth.audio.io import load_audio
 from speechsynth.audio.pitch import METHODS, estimate_pitch
-from speechsynth.audio.pitch_average import average_per_symbol
 from speechsynth.data.formats import Utterance, refuse_duplicate_ids, write_filelist
 from speechsynth.errors import SpeechSynthError
 from speechsynth.fileio import atomic_path, write_text_atomic
+from speechsynth.models.aligner import average_per_symbol
 from speechsynth.prepare.mels import expected_frames
 from speechsynth.prepare.results import FileResult
 

@@ -1,23 +1,29 @@
-"""Tacotron 2 training-step benchmark: seconds per step and mel frames per second.
+"""Training-step benchmarks: seconds per step and mel frames per second.
 
-One step is what the trainer does per batch: teacher-forced forward, NVIDIA's loss, backward,
-gradient clipping (1.0) and an Adam step (lr 1e-3, weight decay 1e-6), on random mels and texts
-of fixed sizes (NVIDIA reports Tacotron 2 training speed in mel frames per second).
+One step is what the trainer does per batch, on random mels and texts of fixed sizes (NVIDIA
+reports training speed in mel frames per second). Tacotron 2: teacher-forced forward, NVIDIA's
+loss, backward, clipping at 1.0 and an Adam step (lr 1e-3, weight decay 1e-6). FastPitch: see
+`bench_fastpitch_training`.
 """
 
 from __future__ import annotations
 
 import copy
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
 import numpy as np
 import torch
+from torch import Tensor, nn
 
 from speechsynth.data.text_mel import TextMelBatch
+from speechsynth.data.text_mel_pitch import FastPitchBatch, cached_prior
 from speechsynth.errors import SpeechSynthError
-from speechsynth.infer.bench import random_text
+from speechsynth.infer.bench import forced_durations, random_log_mel, random_text
 from speechsynth.models.tacotron2 import Tacotron2
+from speechsynth.train.fastpitch import FASTPITCH_RECIPE, FastPitchTask
+from speechsynth.train.optimizers import Lamb
 from speechsynth.train.tacotron2 import forward_with_loss
 
 
@@ -53,12 +59,48 @@ def _random_batch(
     )
 
 
-def _training_step(model: Tacotron2, optimizer: torch.optim.Optimizer, batch: TextMelBatch):
+def _training_step(
+    model: nn.Module,
+    optimizer: torch.optim.Optimizer,
+    loss_fn: Callable[[nn.Module], Tensor],
+    clip: float = 1.0,
+) -> None:
     optimizer.zero_grad(set_to_none=True)
-    _, (loss, _, _) = forward_with_loss(model, batch)
-    loss.backward()
-    torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+    loss_fn(model).backward()
+    torch.nn.utils.clip_grad_norm_(model.parameters(), clip)
     optimizer.step()
+
+
+def _time_training(
+    model: nn.Module,
+    optimizer: torch.optim.Optimizer,
+    loss_fn: Callable[[nn.Module], Tensor],
+    clip: float,
+    steps: int,
+    warmup_steps: int,
+) -> list[float]:
+    for _ in range(warmup_steps):
+        _training_step(model, optimizer, loss_fn, clip)
+    seconds = []
+    for _ in range(steps):
+        started = time.perf_counter()
+        _training_step(model, optimizer, loss_fn, clip)
+        seconds.append(time.perf_counter() - started)
+    return seconds
+
+
+def _result(batch_size, mel_frames, text_length, seconds: list[float]) -> TrainingBenchResult:
+    mean = float(np.mean(seconds))
+    return TrainingBenchResult(
+        batch_size=batch_size,
+        mel_frames=mel_frames,
+        text_length=text_length,
+        steps=len(seconds),
+        threads=torch.get_num_threads(),
+        seconds_per_step_mean=mean,
+        seconds_per_step_std=float(np.std(seconds)),
+        mel_frames_per_s=batch_size * mel_frames / mean,
+    )
 
 
 def bench_tacotron2_training(
@@ -81,21 +123,68 @@ def bench_tacotron2_training(
         batch_size, mel_frames, text_length, config.n_mel_channels, config.n_symbols, seed
     )
     optimizer = torch.optim.Adam(trainee.parameters(), lr=1e-3, weight_decay=1e-6)
-    for _ in range(warmup_steps):
-        _training_step(trainee, optimizer, batch)
-    seconds = []
-    for _ in range(steps):
-        started = time.perf_counter()
-        _training_step(trainee, optimizer, batch)
-        seconds.append(time.perf_counter() - started)
-    mean = float(np.mean(seconds))
-    return TrainingBenchResult(
-        batch_size=batch_size,
-        mel_frames=mel_frames,
-        text_length=text_length,
-        steps=steps,
-        threads=torch.get_num_threads(),
-        seconds_per_step_mean=mean,
-        seconds_per_step_std=float(np.std(seconds)),
-        mel_frames_per_s=batch_size * mel_frames / mean,
+
+    def loss_fn(trainee: nn.Module) -> Tensor:
+        return forward_with_loss(trainee, batch)[1][0]
+
+    seconds = _time_training(trainee, optimizer, loss_fn, 1.0, steps, warmup_steps)
+    return _result(batch_size, mel_frames, text_length, seconds)
+
+
+def random_fastpitch_batch(
+    config, batch_size: int, mel_frames: int, text_length: int, seed: int
+) -> FastPitchBatch:
+    """Random symbols, speech-like log-mels and pitch; with the model's duration source
+    (aligner: beta-binomial priors; teacher: even durations adding up to `mel_frames`)."""
+    generator = torch.Generator().manual_seed(seed)
+    mels = random_log_mel(batch_size, mel_frames, config.n_mel_channels, seed)
+    teacher = not config.learned_aligner
+    shape = (batch_size, text_length) if teacher else (batch_size, 1, mel_frames)
+    return FastPitchBatch(
+        utterance_ids=[f"random{index}" for index in range(batch_size)],
+        text=random_text(batch_size, text_length, config.n_symbols, seed),
+        text_lengths=torch.full((batch_size,), text_length, dtype=torch.long),
+        mels=mels,
+        mel_lengths=torch.full((batch_size,), mel_frames, dtype=torch.long),
+        pitch=torch.randn(shape, generator=generator),
+        energy=torch.linalg.vector_norm(mels, dim=1),
+        durations=forced_durations(batch_size, text_length, mel_frames) if teacher else None,
+        attn_prior=None
+        if teacher
+        else cached_prior(text_length, mel_frames).expand(batch_size, -1, -1).clone(),
     )
+
+
+def bench_fastpitch_training(
+    model: nn.Module,
+    *,
+    batch_size: int = 4,
+    mel_frames: int = 600,
+    text_length: int = 128,
+    steps: int = 3,
+    warmup_steps: int = 1,
+    seed: int = 0,
+) -> TrainingBenchResult:
+    """Time FastPitch training steps as the trainer takes them with NVIDIA's recipe: forward
+    (with the learned aligner and its alignment search when the model has one), NVIDIA's loss,
+    backward, clipping at 1000 and a LAMB step, on a copy of `model`."""
+    if min(batch_size, mel_frames, text_length, steps) < 1:
+        raise SpeechSynthError("batch size, mel frames, text length and steps must be at least 1")
+    trainee = copy.deepcopy(model).train()
+    batch = random_fastpitch_batch(trainee.config, batch_size, mel_frames, text_length, seed)
+    recipe = FASTPITCH_RECIPE["train"]
+    optimizer = Lamb(
+        trainee.parameters(),
+        lr=1e-3,
+        betas=tuple(recipe["betas"]),
+        eps=recipe["eps"],
+        weight_decay=recipe["weight_decay"],
+    )
+    task = FastPitchTask()
+
+    def loss_fn(trainee: nn.Module) -> Tensor:
+        return task.compute_loss(trainee, batch)[0]
+
+    clip = recipe["grad_clip_thresh"]
+    seconds = _time_training(trainee, optimizer, loss_fn, clip, steps, warmup_steps)
+    return _result(batch_size, mel_frames, text_length, seconds)

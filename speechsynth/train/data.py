@@ -48,8 +48,8 @@ def select_utterances(
         (config.durations_dir, "duration_path", "prepare durations --output {dir} ...`"),
     ):
         if directory:
-            train = _with_files(train, Path(directory), field_name, command)
-            val = _with_files(val, Path(directory), field_name, command)
+            train = attach_files(train, Path(directory), field_name, command)
+            val = attach_files(val, Path(directory), field_name, command)
     if not train:
         raise SpeechSynthError(
             f"{dataset}: no training utterances; check the dataset and filelists"
@@ -57,7 +57,7 @@ def select_utterances(
     return train, val
 
 
-def _with_files(
+def attach_files(
     utterances: list[Utterance], directory: Path, field_name: str, command: str
 ) -> list[Utterance]:
     """Point each utterance's `field_name` at its per-clip file `<directory>/<id>.pt`."""

@@ -1,0 +1,203 @@
+"""FastPitch training data: symbols, mel, pitch, energy and either durations or an alignment prior.
+
+Two ways to learn durations, as NVIDIA's two FastPitch versions:
+- `aligner` (FastPitch 1.1): the model's learned aligner finds durations itself; an item holds
+  the dense per-frame pitch [1, T] and the beta-binomial alignment prior [T, L];
+- `teacher` (FastPitch 1.0): durations come from a Tacotron 2 teacher (`prepare durations`);
+  an item holds them [L] and the pitch averaged per symbol over them [L].
+Pitch files come from `prepare pitch` (Hz per mel frame, 0 where unvoiced) and are normalised
+here with the dataset's mean and std, zeros kept at 0 (NVIDIA's `normalize_pitch`). Energy is
+the L2 norm of each log-mel frame over its channels (NVIDIA 1.1's data loader).
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass, fields
+from pathlib import Path
+
+import torch
+from torch import Tensor
+
+from speechsynth.audio.config import MelConfig
+from speechsynth.data.formats import Utterance
+from speechsynth.data.text_mel import TextMelDataset
+from speechsynth.errors import SpeechSynthError
+from speechsynth.models.aligner import average_per_symbol, beta_binomial_prior
+from speechsynth.text import TextProcessor
+
+DURATION_SOURCES = ("aligner", "teacher")
+
+
+@dataclass
+class FastPitchItem:
+    utterance_id: str
+    text_ids: Tensor  # [L] int64
+    mel: Tensor  # [n_mels, T]
+    pitch: Tensor  # normalised; aligner: [1, T] per frame; teacher: [L] per symbol
+    energy: Tensor  # [T] per frame
+    durations: Tensor | None  # teacher: [L] int64, sums to T
+    attn_prior: Tensor | None  # aligner: [T, L]
+
+
+@dataclass
+class FastPitchBatch:
+    """Zero-padded, sorted by decreasing text length (as NVIDIA's TTSCollate)."""
+
+    utterance_ids: list[str]
+    text: Tensor  # [B, L_max]
+    text_lengths: Tensor  # [B]
+    mels: Tensor  # [B, n_mels, T_max]
+    mel_lengths: Tensor  # [B]
+    pitch: Tensor  # aligner: [B, 1, T_max]; teacher: [B, L_max]
+    energy: Tensor  # [B, T_max]
+    durations: Tensor | None  # [B, L_max]
+    attn_prior: Tensor | None  # [B, T_max, L_max]
+
+    def to(self, device: torch.device | str) -> FastPitchBatch:
+        moved = {
+            field.name: value.to(device, non_blocking=True)
+            if isinstance(value := getattr(self, field.name), Tensor)
+            else value
+            for field in fields(self)
+        }
+        return FastPitchBatch(**moved)
+
+    @property
+    def n_frames(self) -> int:
+        return int(self.mel_lengths.sum())
+
+
+def normalise_pitch(pitch_hz: Tensor, mean: float, std: float) -> Tensor:
+    """(pitch - mean) / std where voiced; unvoiced frames (0 Hz) stay exactly 0."""
+    return torch.where(pitch_hz == 0, torch.zeros_like(pitch_hz), (pitch_hz - mean) / std)
+
+
+@functools.lru_cache(maxsize=4096)
+def cached_prior(text_length: int, mel_length: int) -> Tensor:
+    return beta_binomial_prior(text_length, mel_length).float()
+
+
+class FastPitchDataset(TextMelDataset):
+    def __init__(
+        self,
+        utterances: list[Utterance],
+        text_processor: TextProcessor,
+        pitch_mean: float,
+        pitch_std: float,
+        duration_source: str = "aligner",
+        mel_config: MelConfig | None = None,
+    ):
+        super().__init__(utterances, text_processor, mel_config)
+        if duration_source not in DURATION_SOURCES:
+            raise SpeechSynthError(
+                f"unknown duration source {duration_source!r}; choose one of {DURATION_SOURCES}"
+            )
+        if pitch_std <= 0:
+            raise SpeechSynthError(f"pitch std must be positive, got {pitch_std}")
+        self.pitch_mean, self.pitch_std = pitch_mean, pitch_std
+        self.duration_source = duration_source
+
+    def __getitem__(self, index: int) -> FastPitchItem:
+        utterance = self.utterances[index]
+        text_ids = torch.tensor(self.text_processor.encode(utterance.text), dtype=torch.long)
+        mel = self.load_mel(utterance)
+        frames = mel.size(1)
+        pitch = normalise_pitch(
+            self._load_pitch(utterance, frames), self.pitch_mean, self.pitch_std
+        )
+        energy = torch.linalg.vector_norm(mel.float(), dim=0)
+        if self.duration_source == "aligner":
+            prior = cached_prior(len(text_ids), frames)
+            return FastPitchItem(
+                utterance.utterance_id, text_ids, mel, pitch.unsqueeze(0), energy, None, prior
+            )
+        durations = self._load_durations(utterance, len(text_ids), frames)
+        symbol_pitch = average_per_symbol(pitch.view(1, 1, -1), durations.unsqueeze(0))[0, 0]
+        return FastPitchItem(
+            utterance.utterance_id, text_ids, mel, symbol_pitch, energy, durations, None
+        )
+
+    def _load_pitch(self, utterance: Utterance, frames: int) -> Tensor:
+        if utterance.pitch_path is None:
+            raise SpeechSynthError(
+                f"{utterance.origin or utterance.utterance_id}: no pitch file; run `speechsynth "
+                "prepare pitch DATASET` and set data.pitch_dir (or use a filelist with pitch)"
+            )
+        pitch = _load_tensor(utterance.pitch_path, "pitch", "prepare pitch").float().flatten()
+        if abs(pitch.numel() - frames) > 1:  # NVIDIA tolerates one frame of difference too
+            raise SpeechSynthError(
+                f"{utterance.pitch_path}: {pitch.numel()} pitch frames for a {frames}-frame mel; "
+                "rerun `speechsynth prepare pitch` with the same mel settings"
+            )
+        return torch.nn.functional.pad(pitch, (0, max(0, frames - pitch.numel())))[:frames]
+
+    def _load_durations(self, utterance: Utterance, symbols: int, frames: int) -> Tensor:
+        if utterance.duration_path is None:
+            raise SpeechSynthError(
+                f"{utterance.origin or utterance.utterance_id}: no durations; run `speechsynth "
+                "prepare durations --tacotron2 CKPT DATASET` and set data.durations_dir"
+            )
+        durations = _load_tensor(utterance.duration_path, "durations", "prepare durations")
+        durations = durations.long().flatten()
+        if durations.numel() != symbols:
+            raise SpeechSynthError(
+                f"{utterance.duration_path}: {durations.numel()} durations for {symbols} "
+                "symbols; durations must come from the same cleaners (data.cleaners) and "
+                "data.p_arpabet=0"
+            )
+        if int(durations.sum()) != frames:
+            raise SpeechSynthError(
+                f"{utterance.duration_path}: durations sum to {int(durations.sum())}, the mel "
+                f"has {frames} frames; rerun `speechsynth prepare durations` on these mels"
+            )
+        return durations
+
+
+def _load_tensor(path: Path, kind: str, command: str) -> Tensor:
+    try:
+        value = torch.load(path, map_location="cpu", weights_only=True)
+    except (OSError, RuntimeError, EOFError) as error:
+        raise SpeechSynthError(
+            f"{path}: cannot load {kind} ({str(error).splitlines()[0]}); rerun "
+            f"`speechsynth {command}`"
+        ) from None
+    if not isinstance(value, Tensor):
+        raise SpeechSynthError(f"{path}: expected a {kind} tensor; rerun `speechsynth {command}`")
+    return value
+
+
+def collate_fastpitch(items: list[FastPitchItem]) -> FastPitchBatch:
+    items = sorted(items, key=lambda item: len(item.text_ids), reverse=True)
+    text_lengths = torch.tensor([len(item.text_ids) for item in items], dtype=torch.long)
+    mel_lengths = torch.tensor([item.mel.size(1) for item in items], dtype=torch.long)
+    batch, max_text, max_frames = len(items), int(text_lengths.max()), int(mel_lengths.max())
+    text = torch.zeros(batch, max_text, dtype=torch.long)
+    mels = torch.zeros(batch, items[0].mel.size(0), max_frames)
+    energy = torch.zeros(batch, max_frames)
+    teacher = items[0].durations is not None
+    pitch = torch.zeros(batch, max_text) if teacher else torch.zeros(batch, 1, max_frames)
+    durations = torch.zeros(batch, max_text, dtype=torch.long) if teacher else None
+    prior = None if teacher else torch.zeros(batch, max_frames, max_text)
+    for row, item in enumerate(items):
+        symbols, frames = len(item.text_ids), item.mel.size(1)
+        text[row, :symbols] = item.text_ids
+        mels[row, :, :frames] = item.mel
+        energy[row, :frames] = item.energy
+        if teacher:
+            pitch[row, :symbols] = item.pitch
+            durations[row, :symbols] = item.durations
+        else:
+            pitch[row, :, :frames] = item.pitch
+            prior[row, :frames, :symbols] = item.attn_prior
+    return FastPitchBatch(
+        [item.utterance_id for item in items],
+        text,
+        text_lengths,
+        mels,
+        mel_lengths,
+        pitch,
+        energy,
+        durations,
+        prior,
+    )
