@@ -14,10 +14,11 @@ from speechsynth.errors import SpeechSynthError
 log = logging.getLogger(__name__)
 
 DESCRIPTION = """\
-Train MODEL on a dataset with the shared trainer: Adam with NVIDIA's learning-rate annealing,
-gradient clipping and accumulation, mixed precision (--amp: bf16 autocast on CPU, fp16 with a
-gradient scaler on CUDA), validation every epoch, resumable self-describing checkpoints, JSON-lines
-and TensorBoard logs.
+Train MODEL on a dataset with the shared trainer, with each model's NVIDIA recipe as defaults
+(Tacotron 2 / WaveGlow: Adam with learning-rate annealing; FastPitch: LAMB at 0.1 with 1,000
+warm-up steps; FastSpeech: Adam with Noam warm-up), gradient clipping and accumulation, mixed
+precision (--amp: bf16 autocast on CPU, fp16 with a gradient scaler on CUDA), validation every
+epoch, resumable self-describing checkpoints, JSON-lines and TensorBoard logs.
 
 Configuration: the model's typed defaults (NVIDIA's published hyper-parameters), then --config
 FILE.yaml (which may name a `parent:` file it overrides), then --set KEY=VALUE. Sections: model,
@@ -27,6 +28,11 @@ Data: DATASET is an LJSpeech directory or a filelist. A directory's filelists/tr
 filelists/val.txt (from `speechsynth prepare split`) are used when present; otherwise data.val_size
 clips are held out. data.mel_dir reads mels from `speechsynth prepare mels` instead of computing
 them on the fly.
+
+FastPitch needs per-frame pitch from `speechsynth prepare pitch` (data.pitch_dir; its
+pitch_stats.json gives the normalisation). Its durations come from the learned aligner (FastPitch
+1.1, default) or, with --aligner teacher, from `prepare durations` (data.durations_dir, FastPitch
+1.0). train.ema_decay keeps a moving average of the weights, which inference then uses.
 
 Multi-process data parallel: run the same command under torchrun; each process takes
 train.batch_size utterances per step, only rank 0 logs and saves (gloo on CPU, NCCL on CUDA).
@@ -42,12 +48,24 @@ examples:
       --set train.batch_size=32 --set data.mel_dir=LJSpeech-1.1/mels
   speechsynth train tacotron2 --dataset LJSpeech-1.1 --output runs/t2 --resume
   torchrun --nproc_per_node=2 -m speechsynth train tacotron2 --dataset LJSpeech-1.1 --output runs/t2
+  speechsynth train fastpitch --dataset LJSpeech-1.1 --output runs/fp \
+      --set data.mel_dir=LJSpeech-1.1/mels --set data.pitch_dir=LJSpeech-1.1/pitch
+  speechsynth train fastpitch --aligner teacher --dataset LJSpeech-1.1 --output runs/fp10 \
+      --set data.durations_dir=LJSpeech-1.1/durations --set data.pitch_dir=LJSpeech-1.1/pitch
   speechsynth train tacotron2 --config my.yaml --print-config"""
 
 
 def register(commands: argparse._SubParsersAction) -> None:
     parser = add_command(commands, "train", "train a model", DESCRIPTION, EPILOG)
-    parser.add_argument("model", metavar="MODEL", help="model to train: tacotron2")
+    parser.add_argument(
+        "model", metavar="MODEL", help="model to train: tacotron2, waveglow, fastpitch, fastspeech"
+    )
+    parser.add_argument(
+        "--aligner",
+        choices=("learned", "teacher"),
+        help="FastPitch durations: learned (1.1's aligner, default) or teacher (1.0: "
+        "data.durations_dir from `prepare durations`); teacher also sets data.p_arpabet=0",
+    )
     parser.add_argument(
         "--dataset", type=Path, metavar="DIR", help="LJSpeech directory or filelist"
     )
@@ -93,6 +111,16 @@ def _resume_path(args: argparse.Namespace) -> Path | None:
     return Path(args.resume)
 
 
+def _aligner_assignments(args: argparse.Namespace) -> list[str]:
+    if args.aligner is None:
+        return []
+    if args.model != "fastpitch":
+        raise SpeechSynthError(f"--aligner is a FastPitch option; {args.model} has none")
+    if args.aligner == "learned":
+        return ["model.learned_aligner=true"]
+    return ["model.learned_aligner=false", "data.p_arpabet=0"]
+
+
 def _check_same_model(config, checkpoint: dict, path: Path) -> None:
     saved = checkpoint["model_config"]
     now = dataclasses.asdict(config.model)
@@ -121,7 +149,11 @@ def run_train(args: argparse.Namespace) -> int:
     spec = get_spec(args.model)
     resume_path = _resume_path(args)
     checkpoint = read_checkpoint(resume_path, args.model) if resume_path else None
-    assignments = [*args.assignments, *(["train.amp=true"] if args.amp else [])]
+    assignments = [
+        *_aligner_assignments(args),
+        *args.assignments,
+        *(["train.amp=true"] if args.amp else []),
+    ]
     base = checkpoint["experiment"] if checkpoint else task.default_overrides
     config = build_config(args.model, spec.config_class, args.config, assignments, base)
     if args.print_config:

@@ -94,13 +94,24 @@ def run_fastpitch(
     return ModelOutput(output.mels, output.mel_lengths, _never(output.mel_lengths))
 
 
+def run_fastspeech(
+    model: nn.Module, text: Tensor, text_lengths: Tensor, options: DecodeOptions
+) -> ModelOutput:
+    output = model.infer(text, text_lengths, alpha=options.alpha)
+    return ModelOutput(output.mels, output.mel_lengths, _never(output.mel_lengths))
+
+
 def _never(lengths: Tensor) -> Tensor:
     """Parallel models have no decoder step limit to reach."""
     return torch.zeros_like(lengths, dtype=torch.bool)
 
 
 # One entry per synthesisable model in the registry.
-MODEL_RUNNERS: dict[str, ModelRunner] = {"tacotron2": run_tacotron2, "fastpitch": run_fastpitch}
+MODEL_RUNNERS: dict[str, ModelRunner] = {
+    "tacotron2": run_tacotron2,
+    "fastpitch": run_fastpitch,
+    "fastspeech": run_fastspeech,
+}
 
 
 @dataclass
