@@ -41,6 +41,14 @@ samples per second and the real-time factor (seconds of audio per second; NVIDIA
 --precision fp32 and/or bf16 (default: both where the CPU has native bfloat16); bf16 also
 reports the relative RMS difference of its audio from fp32's (same noise). No training part.
 
+FastPitch / FastSpeech (NVIDIA's protocol): each of --repeats `infer` calls reads --batch-size
+random texts of --text-length symbols with durations forced to add up to --mel-frames frames
+(600: the same work whatever the weights predict); reported: latency (mean, std, percentiles)
+and mel frames per second, for --precision fp32 and/or bf16 (default: fp32). Training:
+--train-steps steps at --train-batch-size of --train-frames-frame mels (600 by default for
+these models) as the trainer takes them: FastPitch 1.1 with its learned aligner and alignment
+search, NVIDIA's loss, clipping, a LAMB step; FastSpeech with teacher durations and Adam.
+
 Timing on a CPU: start it with OMP_WAIT_POLICY=PASSIVE in the environment when other processes
 share the cores (OpenMP reads it at start-up; busy-waiting threads otherwise slow everyone),
 keep the machine otherwise idle, and run it twice: the first run's numbers can be off."""
@@ -53,10 +61,13 @@ examples:
   speechsynth bench tacotron2 --steps 100 --repeats 10 --train-steps 0
   OMP_WAIT_POLICY=PASSIVE speechsynth bench waveglow --threads 1
   speechsynth bench waveglow --channels 256 --precision bf16 --repeats 5 --json
-  speechsynth bench waveglow --checkpoint waveglow.pt --mel-frames 300"""
+  speechsynth bench waveglow --checkpoint waveglow.pt --mel-frames 300
+  OMP_WAIT_POLICY=PASSIVE speechsynth bench fastpitch --threads 1 --repeats 20
+  speechsynth bench fastspeech --precision fp32,bf16 --train-steps 0 --json"""
 
 PRECISION_NAMES = ("fp32", "bf16", "int8")  # infer.precision.PRECISIONS, without importing torch
 WAVEGLOW_PRECISION_NAMES = ("fp32", "bf16")  # infer.vocoders.WAVEGLOW_PRECISIONS
+PARALLEL_MODELS = ("fastpitch", "fastspeech")
 
 
 def _precisions(value: str) -> list[str]:
@@ -84,7 +95,10 @@ def register(commands: argparse._SubParsersAction) -> None:
         commands, "bench", "measure inference and training speed", DESCRIPTION, EPILOG
     )
     parser.add_argument(
-        "model", metavar="MODEL", choices=("tacotron2", "waveglow"), help="tacotron2 or waveglow"
+        "model",
+        metavar="MODEL",
+        choices=("tacotron2", "waveglow", "fastpitch", "fastspeech"),
+        help="tacotron2, waveglow, fastpitch or fastspeech",
     )
     parser.add_argument(
         "--checkpoint", type=Path, metavar="CKPT", help="weights to use (default: random)"
@@ -113,7 +127,10 @@ def register(commands: argparse._SubParsersAction) -> None:
         "--train-batch-size", type=int, default=4, metavar="N", help="mels per step (4)"
     )
     parser.add_argument(
-        "--train-frames", type=int, default=400, metavar="N", help="frames per mel (400)"
+        "--train-frames",
+        type=int,
+        metavar="N",
+        help="frames per mel (400; FastPitch / FastSpeech: 600)",
     )
     parser.add_argument(
         "--seed", type=int, default=0, metavar="N", help="random weights and inputs (0)"
@@ -146,6 +163,8 @@ def run_bench(args: argparse.Namespace) -> int:
         torch.set_num_threads(args.threads)
     if args.model == "waveglow":
         return run_waveglow_bench(args)
+    if args.model in PARALLEL_MODELS:
+        return run_parallel_bench(args)
     return run_tacotron2_bench(args)
 
 
@@ -173,7 +192,7 @@ def run_tacotron2_bench(args: argparse.Namespace) -> int:
         training = bench_tacotron2_training(
             model,
             batch_size=args.train_batch_size,
-            mel_frames=args.train_frames,
+            mel_frames=args.train_frames or 400,
             text_length=args.text_length,
             steps=args.train_steps,
             seed=args.seed,
@@ -337,4 +356,101 @@ def format_waveglow_report(report: dict) -> str:
                 f"{result['samples_per_s']:10,.0f} {result['real_time_factor']:6.3f} "
                 f"{'-' if error is None else f'{error:.3%}':>12s}"
             )
+    return "\n".join(lines)
+
+
+# ------------------------------------------------------------------- FastPitch, FastSpeech
+
+
+def run_parallel_bench(args: argparse.Namespace) -> int:
+    import torch
+
+    from speechsynth.infer.bench import bench_parallel_inference
+
+    precisions = args.precision or ["fp32"]
+    if "int8" in precisions:
+        raise SpeechSynthError(f"{args.model}: choose fp32 and/or bf16 (int8 is for Tacotron 2)")
+    model, weights = _load_parallel(args.model, args.checkpoint, args.seed)
+    frames = args.mel_frames
+    inference = [
+        bench_parallel_inference(
+            model,
+            precision=precision,
+            mel_frames=frames,
+            batch_size=args.batch_size,
+            text_length=args.text_length,
+            repeats=args.repeats,
+            seed=args.seed,
+        ).to_dict()
+        for precision in precisions
+    ]
+    training = None
+    if args.train_steps > 0:
+        training = _parallel_training_bench(args, model)
+    report = {
+        "model": args.model,
+        "weights": weights,
+        "threads": torch.get_num_threads(),
+        "parameters": sum(parameter.numel() for parameter in model.parameters()),
+        "inference": inference,
+        "training": training,
+    }
+    print(json.dumps(report, indent=2) if args.json else format_parallel_report(report))
+    return 0
+
+
+def _parallel_training_bench(args: argparse.Namespace, model) -> dict:
+    from speechsynth.train import bench
+
+    run = bench.bench_fastpitch_training
+    if args.model == "fastspeech":
+        run = bench.bench_fastspeech_training
+    return run(
+        model,
+        batch_size=args.train_batch_size,
+        mel_frames=args.train_frames or 600,
+        text_length=args.text_length,
+        steps=args.train_steps,
+        seed=args.seed,
+    ).to_dict()
+
+
+def _load_parallel(name: str, checkpoint: Path | None, seed: int):
+    import torch
+
+    from speechsynth.models.registry import get_spec, load_model
+
+    if checkpoint is not None:
+        return load_model(checkpoint, expected_name=name).model, str(checkpoint)
+    torch.manual_seed(seed)
+    spec = get_spec(name)
+    return spec.build(spec.make_config()).eval(), "random (default config)"
+
+
+def format_parallel_report(report: dict) -> str:
+    first = report["inference"][0]
+    lines = [
+        f"{report['model']}, weights: {report['weights']}, "
+        f"{report['parameters'] / 1e6:.1f}M parameters, {report['threads']} thread(s)",
+        f"inference: batch {first['batch_size']}, {first['text_length']} symbols, durations "
+        f"forced to {first['mel_frames']} frames, {first['repeats']} repeats",
+        f"  {'precision':9s} {'latency ms: mean':>17s} {'std':>6s} {'p90':>6s} {'p95':>6s} "
+        f"{'p99':>6s} {'frames/s':>9s} {'mel error':>10s}",
+    ]
+    for result in report["inference"]:
+        latency, error = result["latency"], result["mel_relative_error"]
+        lines.append(
+            f"  {result['precision']:9s} {latency['mean'] * 1e3:17.1f} "
+            f"{latency['std'] * 1e3:6.1f} {latency['p90'] * 1e3:6.1f} "
+            f"{latency['p95'] * 1e3:6.1f} {latency['p99'] * 1e3:6.1f} "
+            f"{result['mel_frames_per_s']:9.0f} {'-' if error is None else f'{error:.2%}':>10s}"
+        )
+    training = report["training"]
+    if training:
+        lines.append(
+            f"training: batch {training['batch_size']} x {training['mel_frames']} frames, "
+            f"{training['text_length']} symbols: "
+            f"{training['seconds_per_step_mean']:.3f} ± {training['seconds_per_step_std']:.3f} "
+            f"s/step, {training['mel_frames_per_s']:.0f} mel frames/s"
+        )
     return "\n".join(lines)
