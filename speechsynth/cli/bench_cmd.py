@@ -133,6 +133,11 @@ def register(commands: argparse._SubParsersAction) -> None:
         help="frames per mel (400; FastPitch / FastSpeech: 600)",
     )
     parser.add_argument(
+        "--train-amp",
+        action="store_true",
+        help="FastPitch / FastSpeech: time training steps under bf16 autocast (train --amp)",
+    )
+    parser.add_argument(
         "--seed", type=int, default=0, metavar="N", help="random weights and inputs (0)"
     )
     waveglow = parser.add_argument_group("waveglow")
@@ -244,7 +249,8 @@ def format_report(report: dict) -> str:
     training = report["training"]
     if training:
         lines.append(
-            f"training: batch {training['batch_size']} x {training['mel_frames']} frames, "
+            f"training{' (bf16 autocast)' if training['amp'] else ''}: "
+            f"batch {training['batch_size']} x {training['mel_frames']} frames, "
             f"{training['text_length']} symbols: "
             f"{training['seconds_per_step_mean']:.3f} ± {training['seconds_per_step_std']:.3f} "
             f"s/step, {training['mel_frames_per_s']:.0f} mel frames/s"
@@ -405,14 +411,17 @@ def _parallel_training_bench(args: argparse.Namespace, model) -> dict:
     run = bench.bench_fastpitch_training
     if args.model == "fastspeech":
         run = bench.bench_fastspeech_training
-    return run(
+    options = {"amp": True} if args.train_amp else {}
+    result = run(
         model,
         batch_size=args.train_batch_size,
         mel_frames=args.train_frames or 600,
         text_length=args.text_length,
         steps=args.train_steps,
         seed=args.seed,
-    ).to_dict()
+        **options,
+    )
+    return {**result.to_dict(), "amp": args.train_amp}
 
 
 def _load_parallel(name: str, checkpoint: Path | None, seed: int):
@@ -448,7 +457,8 @@ def format_parallel_report(report: dict) -> str:
     training = report["training"]
     if training:
         lines.append(
-            f"training: batch {training['batch_size']} x {training['mel_frames']} frames, "
+            f"training{' (bf16 autocast)' if training['amp'] else ''}: "
+            f"batch {training['batch_size']} x {training['mel_frames']} frames, "
             f"{training['text_length']} symbols: "
             f"{training['seconds_per_step_mean']:.3f} ± {training['seconds_per_step_std']:.3f} "
             f"s/step, {training['mel_frames_per_s']:.0f} mel frames/s"

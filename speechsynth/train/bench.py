@@ -64,9 +64,12 @@ def _training_step(
     optimizer: torch.optim.Optimizer,
     loss_fn: Callable[[nn.Module], Tensor],
     clip: float = 1.0,
+    amp: bool = False,
 ) -> None:
     optimizer.zero_grad(set_to_none=True)
-    loss_fn(model).backward()
+    with torch.autocast("cpu", dtype=torch.bfloat16, enabled=amp):
+        loss = loss_fn(model)
+    loss.backward()
     torch.nn.utils.clip_grad_norm_(model.parameters(), clip)
     optimizer.step()
 
@@ -78,13 +81,14 @@ def _time_training(
     clip: float,
     steps: int,
     warmup_steps: int,
+    amp: bool = False,
 ) -> list[float]:
     for _ in range(warmup_steps):
-        _training_step(model, optimizer, loss_fn, clip)
+        _training_step(model, optimizer, loss_fn, clip, amp)
     seconds = []
     for _ in range(steps):
         started = time.perf_counter()
-        _training_step(model, optimizer, loss_fn, clip)
+        _training_step(model, optimizer, loss_fn, clip, amp)
         seconds.append(time.perf_counter() - started)
     return seconds
 
@@ -164,10 +168,12 @@ def bench_fastpitch_training(
     steps: int = 3,
     warmup_steps: int = 1,
     seed: int = 0,
+    amp: bool = False,
 ) -> TrainingBenchResult:
     """Time FastPitch training steps as the trainer takes them with NVIDIA's recipe: forward
     (with the learned aligner and its alignment search when the model has one), NVIDIA's loss,
-    backward, clipping at 1000 and a LAMB step, on a copy of `model`."""
+    backward, clipping at 1000 and a LAMB step, on a copy of `model`; `amp`: bf16 autocast
+    (the trainer's --amp on CPU)."""
     if min(batch_size, mel_frames, text_length, steps) < 1:
         raise SpeechSynthError("batch size, mel frames, text length and steps must be at least 1")
     trainee = copy.deepcopy(model).train()
@@ -181,6 +187,52 @@ def bench_fastpitch_training(
         weight_decay=recipe["weight_decay"],
     )
     task = FastPitchTask()
+
+    def loss_fn(trainee: nn.Module) -> Tensor:
+        return task.compute_loss(trainee, batch)[0]
+
+    clip = recipe["grad_clip_thresh"]
+    seconds = _time_training(trainee, optimizer, loss_fn, clip, steps, warmup_steps, amp)
+    return _result(batch_size, mel_frames, text_length, seconds)
+
+
+def bench_fastspeech_training(
+    model: nn.Module,
+    *,
+    batch_size: int = 4,
+    mel_frames: int = 600,
+    text_length: int = 128,
+    steps: int = 3,
+    warmup_steps: int = 1,
+    seed: int = 0,
+) -> TrainingBenchResult:
+    """Time FastSpeech training steps as the trainer takes them with NVIDIA's recipe: forward
+    with teacher durations (even ones adding up to `mel_frames`), NVIDIA's loss, backward, the
+    gradient norm (no clipping: NVIDIA clips none) and an Adam step, on a copy of `model`."""
+    from speechsynth.data.text_mel_pitch import TextMelDurationBatch
+    from speechsynth.train.fastspeech import FASTSPEECH_RECIPE, FastSpeechTask
+
+    if min(batch_size, mel_frames, text_length, steps) < 1:
+        raise SpeechSynthError("batch size, mel frames, text length and steps must be at least 1")
+    trainee = copy.deepcopy(model).train()
+    config = trainee.config
+    batch = TextMelDurationBatch(
+        utterance_ids=[f"random{index}" for index in range(batch_size)],
+        text=random_text(batch_size, text_length, config.n_symbols, seed),
+        text_lengths=torch.full((batch_size,), text_length, dtype=torch.long),
+        mels=random_log_mel(batch_size, mel_frames, config.n_mels, seed),
+        mel_lengths=torch.full((batch_size,), mel_frames, dtype=torch.long),
+        durations=forced_durations(batch_size, text_length, mel_frames),
+    ).to(next(trainee.parameters()).device)
+    recipe = FASTSPEECH_RECIPE["train"]
+    optimizer = torch.optim.Adam(
+        trainee.parameters(),
+        lr=1e-3,
+        betas=tuple(recipe["betas"]),
+        eps=recipe["eps"],
+        weight_decay=recipe["weight_decay"],
+    )
+    task = FastSpeechTask()
 
     def loss_fn(trainee: nn.Module) -> Tensor:
         return task.compute_loss(trainee, batch)[0]

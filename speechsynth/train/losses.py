@@ -158,3 +158,34 @@ def fastpitch_loss(
 
 def _pad_last(tensor: Tensor, length: int) -> Tensor:
     return F.pad(tensor, (0, length - tensor.size(-1)))
+
+
+def fastspeech_loss(
+    mel_out: Tensor,
+    log_dur_pred: Tensor,
+    mel_targets: Tensor,
+    text_lengths: Tensor,
+    duration_targets: Tensor,
+    duration_scale: float = 1.0,
+) -> tuple[Tensor, dict[str, Tensor]]:
+    """NVIDIA FastSpeech's loss (`FastspeechTrainer.loss`): masked mel MSE + MSE between the
+    predicted log-durations and log(d + 1) on the real symbols, summed with equal weights.
+
+    mel_out [B, T, n_mels]; log_dur_pred [B, L]; mel_targets [B, n_mels, T] zero-padded (the
+    mel mask is where the target is not exactly 0, as NVIDIA's); duration_targets [B, L] frames.
+    Both means run over the padded tensors, as NVIDIA's `.mean()` and `F.mse_loss` do (masked
+    positions count as zero error). -> (total, {"mel_loss", "duration_loss"})
+    """
+    mel_targets = mel_targets.float().transpose(1, 2)
+    mel_out = mel_out.float()
+    mel_out = F.pad(mel_out, (0, 0, 0, mel_targets.size(1) - mel_out.size(1)))
+    mel_mask = mel_targets.ne(0).float()
+    mel_loss = (F.mse_loss(mel_out, mel_targets, reduction="none") * mel_mask).mean()
+
+    symbol_mask = mask_from_lengths(text_lengths, duration_targets.size(1)).float()
+    log_duration_targets = torch.log(duration_targets.float() + 1) * symbol_mask
+    log_dur_pred = _pad_last(log_dur_pred.float(), duration_targets.size(1)) * symbol_mask
+    duration_loss = F.mse_loss(log_dur_pred, log_duration_targets)
+
+    total = mel_loss + duration_scale * duration_loss
+    return total, {"mel_loss": mel_loss, "duration_loss": duration_loss}

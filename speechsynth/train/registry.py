@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 from speechsynth.errors import SpeechSynthError
+from speechsynth.train.fastpitch import FastPitchTask
+from speechsynth.train.fastspeech import FastSpeechTask
 from speechsynth.train.tacotron2 import Tacotron2Task
 from speechsynth.train.task import TrainingTask
 from speechsynth.train.waveglow import WaveGlowTask
 
-TASKS: dict[str, type] = {"tacotron2": Tacotron2Task, "waveglow": WaveGlowTask}
+TASKS: dict[str, type] = {
+    "tacotron2": Tacotron2Task,
+    "waveglow": WaveGlowTask,
+    "fastpitch": FastPitchTask,
+    "fastspeech": FastSpeechTask,
+}
 
 
 def get_task(model_name: str) -> TrainingTask:
