@@ -8,10 +8,14 @@ STAMP := $(VENV)/.installed
 # Torch on 2 busy cores: spinning OpenMP threads were measured 10-50x slower here.
 export OMP_WAIT_POLICY := PASSIVE
 
-.PHONY: demo test lint install clean
+.PHONY: demo voice test lint install clean
 
 demo: $(STAMP)
-	$(BIN)/speechsynth text 'Dr. Smith paid $$3.50 for 2 coffees at 3:30 pm on May 1st, 2021.'
+	$(BIN)/speechsynth say 'Hello! This is speechsynth, speaking on a plain CPU with its bundled demo voice.' -o demo.wav
+
+# Rebuilds the bundled demo voice (hours on 2 cores; resumable): recipes/demo-voice/build.sh
+voice: $(STAMP)
+	bash recipes/demo-voice/build.sh
 
 test: $(STAMP)
 	$(BIN)/ruff check speechsynth tests
@@ -31,4 +35,4 @@ $(STAMP): pyproject.toml scripts/install-system-deps.sh
 	touch $(STAMP)
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache build *.egg-info
+	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info

@@ -14,9 +14,11 @@ from speechsynth.cli import (
     corpus_cmd,
     eval_cmd,
     prepare_cmd,
+    say_cmd,
     synthesize_cmd,
     text_cmd,
     train_cmd,
+    voice_cmd,
 )
 from speechsynth.errors import SpeechSynthError
 
@@ -28,6 +30,7 @@ Run `speechsynth COMMAND --help` for the details of one command."""
 
 EPILOG = """\
 examples:
+  speechsynth say 'Hello there.' -o hello.wav     speak with the bundled demo voice
   speechsynth text 'Dr. Smith paid $3.50'        show cleaned text, symbols and IDs
   speechsynth prepare check DATA/LJSpeech-1.1     validate a dataset
   speechsynth prepare split DATA/LJSpeech-1.1     write train/val/test filelists
@@ -41,6 +44,7 @@ examples:
                                                   ASR word error rate, next to the teacher's"""
 
 COMMAND_MODULES = (
+    say_cmd,
     text_cmd,
     prepare_cmd,
     train_cmd,
@@ -48,6 +52,7 @@ COMMAND_MODULES = (
     bench_cmd,
     corpus_cmd,
     eval_cmd,
+    voice_cmd,
 )
 
 
