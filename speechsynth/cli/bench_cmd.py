@@ -226,6 +226,16 @@ def _load_tacotron2(checkpoint: Path | None, seed: int):
     return Tacotron2(Tacotron2Config()).eval(), "random (default config)"
 
 
+def training_line(training: dict) -> str:
+    return (
+        f"training{' (bf16 autocast)' if training.get('amp') else ''}: "
+        f"batch {training['batch_size']} x {training['mel_frames']} frames, "
+        f"{training['text_length']} symbols: "
+        f"{training['seconds_per_step_mean']:.3f} ± {training['seconds_per_step_std']:.3f} "
+        f"s/step, {training['mel_frames_per_s']:.0f} mel frames/s"
+    )
+
+
 def format_report(report: dict) -> str:
     first = report["inference"][0]
     lines = [
@@ -246,15 +256,8 @@ def format_report(report: dict) -> str:
             f"{latency['p95']:6.3f} {latency['p99']:6.3f} {result['mel_frames_per_s']:9.0f} "
             f"{'-' if error is None else f'{error:.2%}':>10s}"
         )
-    training = report["training"]
-    if training:
-        lines.append(
-            f"training{' (bf16 autocast)' if training['amp'] else ''}: "
-            f"batch {training['batch_size']} x {training['mel_frames']} frames, "
-            f"{training['text_length']} symbols: "
-            f"{training['seconds_per_step_mean']:.3f} ± {training['seconds_per_step_std']:.3f} "
-            f"s/step, {training['mel_frames_per_s']:.0f} mel frames/s"
-        )
+    if report["training"]:
+        lines.append(training_line(report["training"]))
     return "\n".join(lines)
 
 
@@ -411,7 +414,6 @@ def _parallel_training_bench(args: argparse.Namespace, model) -> dict:
     run = bench.bench_fastpitch_training
     if args.model == "fastspeech":
         run = bench.bench_fastspeech_training
-    options = {"amp": True} if args.train_amp else {}
     result = run(
         model,
         batch_size=args.train_batch_size,
@@ -419,7 +421,7 @@ def _parallel_training_bench(args: argparse.Namespace, model) -> dict:
         text_length=args.text_length,
         steps=args.train_steps,
         seed=args.seed,
-        **options,
+        amp=args.train_amp,
     )
     return {**result.to_dict(), "amp": args.train_amp}
 
@@ -454,13 +456,6 @@ def format_parallel_report(report: dict) -> str:
             f"{latency['p95'] * 1e3:6.1f} {latency['p99'] * 1e3:6.1f} "
             f"{result['mel_frames_per_s']:9.0f} {'-' if error is None else f'{error:.2%}':>10s}"
         )
-    training = report["training"]
-    if training:
-        lines.append(
-            f"training{' (bf16 autocast)' if training['amp'] else ''}: "
-            f"batch {training['batch_size']} x {training['mel_frames']} frames, "
-            f"{training['text_length']} symbols: "
-            f"{training['seconds_per_step_mean']:.3f} ± {training['seconds_per_step_std']:.3f} "
-            f"s/step, {training['mel_frames_per_s']:.0f} mel frames/s"
-        )
+    if report["training"]:
+        lines.append(training_line(report["training"]))
     return "\n".join(lines)

@@ -12,18 +12,20 @@ import copy
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
+from typing import Any
 
 import numpy as np
 import torch
 from torch import Tensor, nn
 
 from speechsynth.data.text_mel import TextMelBatch
-from speechsynth.data.text_mel_pitch import FastPitchBatch, cached_prior
+from speechsynth.data.text_mel_pitch import FastPitchBatch, TextMelDurationBatch, cached_prior
 from speechsynth.errors import SpeechSynthError
 from speechsynth.infer.bench import forced_durations, random_log_mel, random_text
 from speechsynth.models.tacotron2 import Tacotron2
 from speechsynth.train.fastpitch import FASTPITCH_RECIPE, FastPitchTask
-from speechsynth.train.optimizers import Lamb
+from speechsynth.train.fastspeech import FASTSPEECH_RECIPE, FastSpeechTask
+from speechsynth.train.optimizers import build_optimizer
 from speechsynth.train.tacotron2 import forward_with_loss
 
 
@@ -159,6 +161,38 @@ def random_fastpitch_batch(
     )
 
 
+def _bench_task_training(
+    task: Any,
+    trainee: nn.Module,
+    batch: Any,
+    recipe: dict,
+    steps: int,
+    warmup_steps: int,
+    amp: bool,
+) -> list[float]:
+    """Seconds per training step of `task` on `batch`, with the optimizer, betas, eps, weight
+    decay and clipping of the model's recipe (`recipe`: its `train` section)."""
+    optimizer = build_optimizer(
+        recipe.get("optimizer", "adam"),
+        trainee.parameters(),
+        1e-3,
+        tuple(recipe["betas"]),
+        recipe["eps"],
+        recipe["weight_decay"],
+    )
+
+    def loss_fn(trainee: nn.Module) -> Tensor:
+        return task.compute_loss(trainee, batch)[0]
+
+    clip = recipe["grad_clip_thresh"]
+    return _time_training(trainee, optimizer, loss_fn, clip, steps, warmup_steps, amp)
+
+
+def _check_sizes(*sizes: int) -> None:
+    if min(sizes) < 1:
+        raise SpeechSynthError("batch size, mel frames, text length and steps must be at least 1")
+
+
 def bench_fastpitch_training(
     model: nn.Module,
     *,
@@ -174,25 +208,13 @@ def bench_fastpitch_training(
     (with the learned aligner and its alignment search when the model has one), NVIDIA's loss,
     backward, clipping at 1000 and a LAMB step, on a copy of `model`; `amp`: bf16 autocast
     (the trainer's --amp on CPU)."""
-    if min(batch_size, mel_frames, text_length, steps) < 1:
-        raise SpeechSynthError("batch size, mel frames, text length and steps must be at least 1")
+    _check_sizes(batch_size, mel_frames, text_length, steps)
     trainee = copy.deepcopy(model).train()
     batch = random_fastpitch_batch(trainee.config, batch_size, mel_frames, text_length, seed)
     recipe = FASTPITCH_RECIPE["train"]
-    optimizer = Lamb(
-        trainee.parameters(),
-        lr=1e-3,
-        betas=tuple(recipe["betas"]),
-        eps=recipe["eps"],
-        weight_decay=recipe["weight_decay"],
+    seconds = _bench_task_training(
+        FastPitchTask(), trainee, batch, recipe, steps, warmup_steps, amp
     )
-    task = FastPitchTask()
-
-    def loss_fn(trainee: nn.Module) -> Tensor:
-        return task.compute_loss(trainee, batch)[0]
-
-    clip = recipe["grad_clip_thresh"]
-    seconds = _time_training(trainee, optimizer, loss_fn, clip, steps, warmup_steps, amp)
     return _result(batch_size, mel_frames, text_length, seconds)
 
 
@@ -205,15 +227,12 @@ def bench_fastspeech_training(
     steps: int = 3,
     warmup_steps: int = 1,
     seed: int = 0,
+    amp: bool = False,
 ) -> TrainingBenchResult:
     """Time FastSpeech training steps as the trainer takes them with NVIDIA's recipe: forward
     with teacher durations (even ones adding up to `mel_frames`), NVIDIA's loss, backward, the
     gradient norm (no clipping: NVIDIA clips none) and an Adam step, on a copy of `model`."""
-    from speechsynth.data.text_mel_pitch import TextMelDurationBatch
-    from speechsynth.train.fastspeech import FASTSPEECH_RECIPE, FastSpeechTask
-
-    if min(batch_size, mel_frames, text_length, steps) < 1:
-        raise SpeechSynthError("batch size, mel frames, text length and steps must be at least 1")
+    _check_sizes(batch_size, mel_frames, text_length, steps)
     trainee = copy.deepcopy(model).train()
     config = trainee.config
     batch = TextMelDurationBatch(
@@ -225,18 +244,7 @@ def bench_fastspeech_training(
         durations=forced_durations(batch_size, text_length, mel_frames),
     ).to(next(trainee.parameters()).device)
     recipe = FASTSPEECH_RECIPE["train"]
-    optimizer = torch.optim.Adam(
-        trainee.parameters(),
-        lr=1e-3,
-        betas=tuple(recipe["betas"]),
-        eps=recipe["eps"],
-        weight_decay=recipe["weight_decay"],
+    seconds = _bench_task_training(
+        FastSpeechTask(), trainee, batch, recipe, steps, warmup_steps, amp
     )
-    task = FastSpeechTask()
-
-    def loss_fn(trainee: nn.Module) -> Tensor:
-        return task.compute_loss(trainee, batch)[0]
-
-    clip = recipe["grad_clip_thresh"]
-    seconds = _time_training(trainee, optimizer, loss_fn, clip, steps, warmup_steps)
     return _result(batch_size, mel_frames, text_length, seconds)

@@ -56,3 +56,54 @@ def test_cli_bench_fastpitch(parity_dir, capsys):
     assert main([*arguments[:-1], "--train-steps", "0"]) == 0
     assert "durations forced to 40 frames" in capsys.readouterr().out
     assert main(["bench", "fastpitch", "--precision", "int8"]) == 2
+
+
+def test_text_reports_show_the_training_line():
+    from speechsynth.cli.bench_cmd import format_parallel_report, format_report
+
+    latency = {"mean": 0.1, "std": 0.0, "p90": 0.1, "p95": 0.1, "p99": 0.1}
+    training = {
+        "batch_size": 4,
+        "mel_frames": 600,
+        "text_length": 128,
+        "seconds_per_step_mean": 2.0,
+        "seconds_per_step_std": 0.1,
+        "mel_frames_per_s": 1200.0,
+    }
+    common = {"weights": "random", "threads": 1, "parameters": 1e6, "training": training}
+    parallel = {
+        "model": "fastpitch",
+        "inference": [
+            {
+                "precision": "fp32",
+                "batch_size": 1,
+                "text_length": 128,
+                "mel_frames": 600,
+                "repeats": 3,
+                "latency": latency,
+                "mel_frames_per_s": 6000.0,
+                "mel_relative_error": None,
+            }
+        ],
+        **common,
+    }
+    text = format_parallel_report({**parallel, "training": {**training, "amp": True}})
+    assert "training (bf16 autocast): batch 4 x 600 frames" in text
+    tacotron2 = {
+        "inference": [
+            {
+                "precision": "fp32",
+                "batch_size": 1,
+                "text_length": 128,
+                "decoder_steps": 600,
+                "repeats": 3,
+                "ms_per_step_mean": 4.0,
+                "ms_per_step_std": 0.1,
+                "latency": latency,
+                "mel_frames_per_s": 200.0,
+                "mel_relative_error": None,
+            }
+        ],
+        **common,
+    }
+    assert "training: batch 4 x 600 frames, 128 symbols: 2.000" in format_report(tacotron2)
