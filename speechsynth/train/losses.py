@@ -8,6 +8,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from speechsynth.models.transformer import mask_from_lengths
+
 
 def tacotron2_loss(
     mel_outputs: Tensor,
@@ -42,13 +44,6 @@ def waveglow_loss(
     z = z.float()
     nll = (z * z).sum() / (2 * sigma * sigma) - log_s_total - log_det_w_total
     return nll / z.numel()
-
-
-def mask_from_lengths(lengths: Tensor, max_length: int | None = None) -> Tensor:
-    """[B] lengths -> [B, max_length] bool, True on real positions."""
-    max_length = int(lengths.max()) if max_length is None else max_length
-    positions = torch.arange(max_length, device=lengths.device)
-    return positions.unsqueeze(0) < lengths.unsqueeze(1)
 
 
 # Padded symbols are masked with this instead of NVIDIA's -inf: torch's CPU CTC backward turns
