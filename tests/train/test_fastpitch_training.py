@@ -146,3 +146,30 @@ def test_bf16_step_ema_checkpoint_and_pitch_statistics(clips, tmp_path):
     ema_weight = checkpoint["ema_state_dict"]["proj.weight"]
     assert not torch.equal(ema_weight, checkpoint["state_dict"]["proj.weight"])
     assert torch.equal(loaded.model.proj.weight, ema_weight)  # inference uses the average
+
+
+def test_two_process_ddp_run_with_the_learned_aligner(clips, ljspeech_mini, tmp_path):
+    """torchrun + gloo: every trainable parameter gets a gradient (DDP would stop otherwise)."""
+    import os
+    import subprocess
+    import sys
+
+    from test_distributed import free_port
+
+    utterances, pitch_dir, _ = clips
+    filelist = tmp_path / "train.txt"
+    filelist.write_text("".join(f"wavs/{u.utterance_id}.wav|{u.text}\n" for u in utterances))
+    settings = [*TINY_FASTPITCH, *FAST_OPTIMISER, "train.epochs=1", "train.batch_size=2"]
+    settings += [f"data.pitch_dir={pitch_dir}", f"data.mel_dir={pitch_dir.parent / 'mels'}"]
+    settings += [f"data.train_filelist={filelist}", "model.energy_conditioning=true"]
+    command = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2"]
+    command += ["--master_addr=127.0.0.1", f"--master_port={free_port()}", "-m", "speechsynth"]
+    command += ["train", "fastpitch", "--dataset", str(ljspeech_mini), "--output", str(tmp_path)]
+    command += [argument for setting in settings for argument in ("--set", setting)]
+    environment = {**os.environ, "OMP_NUM_THREADS": "1"}
+    result = subprocess.run(
+        command, capture_output=True, text=True, env=environment, timeout=300, check=False
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    checkpoint = torch.load(tmp_path / "checkpoint_last.pt", weights_only=True)
+    assert (checkpoint["world_size"], checkpoint["step"]) == (2, 1)
