@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +22,8 @@ from speechsynth.models.fastpitch import FastPitch, FastPitchConfig
 from speechsynth.models.fastspeech import FastSpeech, FastSpeechConfig
 from speechsynth.models.tacotron2 import Tacotron2, Tacotron2Config
 from speechsynth.models.waveglow import WaveGlow, WaveGlowConfig
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -116,11 +119,34 @@ def load_model(path: str | Path, expected_name: str | None = None) -> LoadedMode
         state_dict, nvidia_config = unwrap_nvidia_checkpoint(content, str(path))
         spec = _nvidia_spec(state_dict, expected_name, path)
         config = spec.config_from_nvidia(nvidia_config, state_dict)
-        cleaners, p_arpabet, origin = NVIDIA_CLEANERS, 0.0, "nvidia"
+        cleaners, p_arpabet = nvidia_text_setup(content, path)
+        origin = "nvidia"
     model = spec.build(config)
     load_state_dict_strict(model, state_dict, str(path))
     model.eval()
     return LoadedModel(spec.name, config, model, path, origin, cleaners, p_arpabet)
+
+
+# FastPitch 1.1's cleaner for its NGC checkpoints; ours is NVIDIA's english_cleaners, which
+# differs from it only in rare cases (it keeps some punctuation v2 maps away).
+CLEANER_SUBSTITUTES = {"english_cleaners_v2": "english_cleaners"}
+
+
+def nvidia_text_setup(content: Any, path: Path) -> tuple[tuple[str, ...], float]:
+    """(cleaners, p_arpabet) an NVIDIA checkpoint was trained with: FastPitch 1.1 files record
+    them in `train_setup` (its arguments); older files do not, and used english_cleaners."""
+    setup = content.get("train_setup") if isinstance(content, Mapping) else None
+    if not isinstance(setup, Mapping):
+        return NVIDIA_CLEANERS, 0.0
+    names = setup.get("text_cleaners") or list(NVIDIA_CLEANERS)
+    names = [names] if isinstance(names, str) else list(names)
+    for name in names:
+        if name in CLEANER_SUBSTITUTES:
+            log.warning(
+                "%s: trained with %s, read here with %s", path, name, CLEANER_SUBSTITUTES[name]
+            )
+    cleaners = tuple(CLEANER_SUBSTITUTES.get(name, name) for name in names)
+    return cleaners, float(setup.get("p_arpabet") or 0.0)
 
 
 def _nvidia_spec(

@@ -309,3 +309,20 @@ def test_load_model_reads_an_nvidia_checkpoint(references, tmp_path, name):
     key = "infer_b1_pace1.0"
     expected = reference["outputs"][key]["mel_out"]
     assert_close(nvidia_infer(loaded.model, reference, key).mels, expected, "loaded")
+
+
+def test_nvidia_fastpitch_11_checkpoints_bring_their_text_setup(parity_dir, tmp_path):
+    fixture = torch.load(parity_dir / "fastpitch11.pt", weights_only=True)
+    path = tmp_path / "FastPitch_checkpoint_1000.pt"
+    setup = {
+        "text_cleaners": ["english_cleaners_v2"],
+        "p_arpabet": 1.0,
+        "symbol_set": "english_basic",
+    }
+    torch.save(
+        {"state_dict": fixture["state_dict"], "config": fixture["config"], "train_setup": setup},
+        path,
+    )
+    loaded = load_model(path)
+    assert (loaded.text_cleaners, loaded.p_arpabet) == (("english_cleaners",), 1.0)
+    assert load_model(parity_dir / "fastpitch11.pt").p_arpabet == 0.0  # no train_setup
