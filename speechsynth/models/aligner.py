@@ -59,17 +59,23 @@ class ConvAttention(nn.Module):
         padded), attn_prior [B, T, L] or None -> (attn_soft, attn_logprob), each [B, 1, T, L]."""
         keys = self.key_proj(text_embedding)  # [B, 80, L]
         queries = self.query_proj(mels)  # [B, 80, T]
-        distances = (
-            queries.pow(2).sum(1).unsqueeze(2)
-            + keys.pow(2).sum(1).unsqueeze(1)
-            - 2 * torch.bmm(queries.transpose(1, 2), keys)
-        )
-        attn = (LOG_LIKELIHOOD_SCALE * distances).unsqueeze(1)
-        if attn_prior is not None:
-            attn = attn.log_softmax(dim=3) + torch.log(attn_prior.unsqueeze(1) + PRIOR_FLOOR)
-        attn_logprob = attn.clone()
-        attn = attn.masked_fill(text_padding[:, None, None, :], -float("inf"))
-        return attn.softmax(dim=3), attn_logprob
+        # Always in float32, also under autocast: |q|^2 + |k|^2 - 2 q.k cancels, and in
+        # bfloat16 its error grows with the norms until the alignment collapses (seen in a
+        # bf16 training run: the soft attention drifted off the monotonic path within ~500 steps).
+        with torch.autocast(mels.device.type, enabled=False):
+            queries, keys = queries.float(), keys.float()
+            distances = (
+                queries.pow(2).sum(1).unsqueeze(2)
+                + keys.pow(2).sum(1).unsqueeze(1)
+                - 2 * torch.bmm(queries.transpose(1, 2), keys)
+            )
+            attn = (LOG_LIKELIHOOD_SCALE * distances).unsqueeze(1)
+            if attn_prior is not None:
+                prior = attn_prior.float().unsqueeze(1)
+                attn = attn.log_softmax(dim=3) + torch.log(prior + PRIOR_FLOOR)
+            attn_logprob = attn.clone()
+            attn = attn.masked_fill(text_padding[:, None, None, :], -float("inf"))
+            return attn.softmax(dim=3), attn_logprob
 
 
 def beta_binomial_prior(text_len: int, mel_len: int, scaling: float = 1.0) -> Tensor:
