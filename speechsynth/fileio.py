@@ -25,9 +25,17 @@ def atomic_path(destination: str | os.PathLike) -> Iterator[Path]:
     temp_path = Path(temp_name)
     try:
         yield temp_path
+        # mkstemp creates the file 0600; give it the permissions a plain open() would have.
+        os.chmod(temp_path, 0o666 & ~_current_umask())
         os.replace(temp_path, destination)
     finally:
         temp_path.unlink(missing_ok=True)
+
+
+def _current_umask() -> int:
+    umask = os.umask(0)
+    os.umask(umask)
+    return umask
 
 
 def write_text_atomic(destination: str | os.PathLike, text: str) -> None:
