@@ -226,6 +226,13 @@ def _load_tacotron2(checkpoint: Path | None, seed: int):
     return Tacotron2(Tacotron2Config()).eval(), "random (default config)"
 
 
+def latency_cells(latency: dict, mean_width: int, scale: float = 1.0, decimals: int = 3) -> str:
+    """The mean, std and 90/95/99th percentile columns of a latency row."""
+    mean = f"{latency['mean'] * scale:{mean_width}.{decimals}f}"
+    rest = (f"{latency[key] * scale:6.{decimals}f}" for key in ("std", "p90", "p95", "p99"))
+    return " ".join((mean, *rest))
+
+
 def training_line(training: dict) -> str:
     return (
         f"training{' (bf16 autocast)' if training.get('amp') else ''}: "
@@ -252,8 +259,7 @@ def format_report(report: dict) -> str:
         lines.append(
             f"  {result['precision']:9s} "
             f"{result['ms_per_step_mean']:7.3f} ± {result['ms_per_step_std']:5.3f} "
-            f"{latency['mean']:16.3f} {latency['std']:6.3f} {latency['p90']:6.3f} "
-            f"{latency['p95']:6.3f} {latency['p99']:6.3f} {result['mel_frames_per_s']:9.0f} "
+            f"{latency_cells(latency, 16)} {result['mel_frames_per_s']:9.0f} "
             f"{'-' if error is None else f'{error:.2%}':>10s}"
         )
     if report["training"]:
@@ -360,8 +366,7 @@ def format_waveglow_report(report: dict) -> str:
         for result in run["inference"]:
             latency, error = result["latency"], result["audio_relative_error"]
             lines.append(
-                f"  {result['precision']:9s} {latency['mean']:16.3f} {latency['std']:6.3f} "
-                f"{latency['p90']:6.3f} {latency['p95']:6.3f} {latency['p99']:6.3f} "
+                f"  {result['precision']:9s} {latency_cells(latency, 16)} "
                 f"{result['samples_per_s']:10,.0f} {result['real_time_factor']:6.3f} "
                 f"{'-' if error is None else f'{error:.3%}':>12s}"
             )
@@ -451,9 +456,7 @@ def format_parallel_report(report: dict) -> str:
     for result in report["inference"]:
         latency, error = result["latency"], result["mel_relative_error"]
         lines.append(
-            f"  {result['precision']:9s} {latency['mean'] * 1e3:17.1f} "
-            f"{latency['std'] * 1e3:6.1f} {latency['p90'] * 1e3:6.1f} "
-            f"{latency['p95'] * 1e3:6.1f} {latency['p99'] * 1e3:6.1f} "
+            f"  {result['precision']:9s} {latency_cells(latency, 17, scale=1e3, decimals=1)} "
             f"{result['mel_frames_per_s']:9.0f} {'-' if error is None else f'{error:.2%}':>10s}"
         )
     if report["training"]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from pathlib import Path
 
 from speechsynth.cli.help import add_command
@@ -47,16 +46,9 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 
 def _text(args: argparse.Namespace) -> str:
-    if args.text is not None:
-        return args.text
-    if sys.stdin.isatty():
-        raise SpeechSynthError(
-            "give the TEXT to say, or pipe text in: echo 'Hi.' | speechsynth say"
-        )
-    try:
-        return sys.stdin.read()
-    except UnicodeDecodeError as error:
-        raise SpeechSynthError(f"standard input is not valid UTF-8 ({error.reason})") from None
+    from speechsynth.cli.text_cmd import read_stdin
+
+    return args.text if args.text is not None else read_stdin()
 
 
 def run(args: argparse.Namespace) -> int:

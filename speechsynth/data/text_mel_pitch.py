@@ -24,6 +24,7 @@ import torch
 from torch import Tensor
 
 from speechsynth.audio.config import MelConfig
+from speechsynth.audio.pitch import frame_energy, normalise_pitch
 from speechsynth.data.formats import Utterance
 from speechsynth.data.text_mel import TextMelDataset
 from speechsynth.errors import SpeechSynthError
@@ -104,11 +105,6 @@ def _batch_to(batch: Any, device: torch.device | str) -> Any:
     return type(batch)(**moved)
 
 
-def normalise_pitch(pitch_hz: Tensor, mean: float, std: float) -> Tensor:
-    """(pitch - mean) / std where voiced; unvoiced frames (0 Hz) stay exactly 0."""
-    return torch.where(pitch_hz == 0, torch.zeros_like(pitch_hz), (pitch_hz - mean) / std)
-
-
 @functools.lru_cache(maxsize=4096)
 def cached_prior(text_length: int, mel_length: int) -> Tensor:
     return beta_binomial_prior(text_length, mel_length).float()
@@ -175,7 +171,7 @@ class FastPitchDataset(TextMelDurationDataset):
         pitch = normalise_pitch(
             self._load_pitch(utterance, frames), self.pitch_mean, self.pitch_std
         )
-        energy = torch.linalg.vector_norm(mel.float(), dim=0)
+        energy = frame_energy(mel.float())
         if self.duration_source == "aligner":
             prior = cached_prior(len(text_ids), frames)
             return FastPitchItem(

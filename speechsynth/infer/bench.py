@@ -87,6 +87,11 @@ class DecoderTimer:
             handle.remove()
 
 
+def relative_rms_error(actual: Tensor, expected: Tensor) -> float:
+    """RMS(actual - expected) / RMS(expected): how far a lower precision strays from fp32."""
+    return float((actual - expected).pow(2).mean().sqrt() / expected.pow(2).mean().sqrt())
+
+
 def random_text(batch_size: int, text_length: int, n_symbols: int, seed: int) -> Tensor:
     """[batch_size, text_length] symbol ids, none of them the pad symbol 0."""
     generator = torch.Generator().manual_seed(seed)
@@ -117,7 +122,7 @@ def mel_relative_error(
         actual = candidate(
             text, lengths, mels.to(model_dtype(candidate)), prenet_masks=masks
         ).mel_outputs_postnet.float()
-    return float((actual - expected).pow(2).mean().sqrt() / expected.pow(2).mean().sqrt())
+    return relative_rms_error(actual, expected)
 
 
 def _timed_infer(
@@ -235,8 +240,7 @@ def bench_vocoder(
     audio = runs[-1][1]
     error = None
     if reference_audio is not None:
-        difference = (audio.float() - reference_audio).pow(2).mean().sqrt()
-        error = float(difference / reference_audio.pow(2).mean().sqrt())
+        error = relative_rms_error(audio.float(), reference_audio)
     result = VocoderBenchResult(
         precision=getattr(vocoder, "precision", "fp32"),
         batch_size=batch_size,
@@ -315,7 +319,7 @@ def bench_parallel_inference(
     if precision != "fp32":
         expected = _timed_parallel_infer(model, text, durations)[1]
         actual = runs[-1][1].float()
-        error = float((actual - expected).pow(2).mean().sqrt() / expected.pow(2).mean().sqrt())
+        error = relative_rms_error(actual, expected)
     return ParallelBenchResult(
         precision=precision,
         batch_size=batch_size,

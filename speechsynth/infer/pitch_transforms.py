@@ -22,8 +22,8 @@ from types import ModuleType
 from torch import Tensor
 
 from speechsynth.errors import SpeechSynthError
+from speechsynth.models.fastpitch import PitchTransform
 
-PitchTransform = Callable[[Tensor, Tensor, Tensor, Tensor], Tensor]
 CustomPitchFunction = Callable[[Tensor, Tensor], Tensor]  # (pitch_hz, text_lengths) -> pitch_hz
 
 

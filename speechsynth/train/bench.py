@@ -18,6 +18,7 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
+from speechsynth.audio.pitch import frame_energy
 from speechsynth.data.text_mel import TextMelBatch
 from speechsynth.data.text_mel_pitch import FastPitchBatch, TextMelDurationBatch, cached_prior
 from speechsynth.errors import SpeechSynthError
@@ -153,7 +154,7 @@ def random_fastpitch_batch(
         mels=mels,
         mel_lengths=torch.full((batch_size,), mel_frames, dtype=torch.long),
         pitch=torch.randn(shape, generator=generator),
-        energy=torch.linalg.vector_norm(mels, dim=1),
+        energy=frame_energy(mels),
         durations=forced_durations(batch_size, text_length, mel_frames) if teacher else None,
         attn_prior=None
         if teacher

@@ -140,7 +140,6 @@ class FastPitchTask:
 
     def start_epoch(self, config: ExperimentConfig, epoch: int) -> None:
         train = config.train
-        self.loss_scales = {**self.loss_scales, **train.loss_scales}
         self.binarization_weight = binarization_loss_weight(
             epoch,
             train.binarization_start_epoch,
