@@ -34,6 +34,11 @@ pitch_stats.json gives the normalisation). Its durations come from the learned a
 1.1, default) or, with --aligner teacher, from `prepare durations` (data.durations_dir, FastPitch
 1.0). train.ema_decay keeps a moving average of the weights, which inference then uses.
 
+Tacotron 2 on small or new data: --set train.loss_scales.guided_attention=10 adds the diagonal
+guided-attention loss (DC-TTS; ESPnet's and Coqui's guided attention), which makes attention align
+in hundreds of steps; resume with guided_attention=0 to finish with NVIDIA's loss alone. Off by
+default, as in NVIDIA's recipe.
+
 Multi-process data parallel: run the same command under torchrun; each process takes
 train.batch_size utterances per step, only rank 0 logs and saves (gloo on CPU, NCCL on CUDA).
 
@@ -47,6 +52,8 @@ examples:
   speechsynth train tacotron2 --dataset LJSpeech-1.1 --output runs/t2 --amp \\
       --set train.batch_size=32 --set data.mel_dir=LJSpeech-1.1/mels
   speechsynth train tacotron2 --dataset LJSpeech-1.1 --output runs/t2 --resume
+  speechsynth train tacotron2 --dataset my-voice --output runs/mine \
+      --set train.loss_scales.guided_attention=10
   torchrun --nproc_per_node=2 -m speechsynth train tacotron2 --dataset LJSpeech-1.1 --output runs/t2
   speechsynth train fastpitch --dataset LJSpeech-1.1 --output runs/fp \
       --set data.mel_dir=LJSpeech-1.1/mels --set data.pitch_dir=LJSpeech-1.1/pitch

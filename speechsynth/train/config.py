@@ -44,8 +44,9 @@ class TrainConfig:
     eps: float = 1e-8
     warmup_steps: int = 0  # FastPitch / FastSpeech: linear warm-up, then 1/sqrt(step) decay
     ema_decay: float = 0.0  # > 0 keeps an exponential moving average of the weights
-    # Parallel models (FastPitch, FastSpeech): weights of the loss terms, by name
+    # Weights of the loss terms, by name (FastPitch, FastSpeech; Tacotron 2: guided_attention)
     loss_scales: dict[str, float] = field(default_factory=dict)
+    guided_attention_sigma: float = 0.4  # Tacotron 2 with loss_scales.guided_attention > 0
     binarization_start_epoch: int = 250  # FastPitch 1.1 aligner: KL binarisation loss ramp
     binarization_warmup_epochs: int = 100
     amp: bool = False

@@ -34,6 +34,29 @@ def tacotron2_loss(
     return mel_loss + gate_loss, mel_loss, gate_loss
 
 
+def guided_attention_loss(
+    alignments: Tensor, text_lengths: Tensor, mel_lengths: Tensor, sigma: float = 0.4
+) -> Tensor:
+    """Guided attention (Tachibana et al. 2017, "DC-TTS"; ESPnet's and Coqui's
+    `GuidedAttentionLoss`): the attention weight A[t, n] each decoder frame t puts on symbols
+    n far from the diagonal, priced (1 - exp(-(n / N - t / T)^2 / (2 sigma^2))), summed over
+    the symbols and averaged over the real frames. ESPnet and Coqui average over (frame,
+    symbol) cells instead, which divides the loss by the text length; per frame, one weight
+    suits short and long texts alike.
+
+    Not part of NVIDIA's recipe; it makes attention align in hundreds of steps instead of
+    thousands on small data. alignments [B, T_mel, T_text] -> scalar
+    """
+    frames = torch.arange(alignments.size(1), device=alignments.device).view(1, -1, 1)
+    symbols = torch.arange(alignments.size(2), device=alignments.device).view(1, 1, -1)
+    mel_lengths = mel_lengths.view(-1, 1, 1).float()
+    text_lengths = text_lengths.view(-1, 1, 1).float()
+    distance = symbols / text_lengths - frames / mel_lengths
+    penalty = 1.0 - torch.exp(-distance.square() / (2 * sigma * sigma))
+    real = (frames < mel_lengths) & (symbols < text_lengths)
+    return (alignments.float() * penalty * real).sum() / mel_lengths.sum()
+
+
 def waveglow_loss(
     z: Tensor, log_s_list: list[Tensor], log_det_w_list: list[Tensor], sigma: float = 1.0
 ) -> Tensor:

@@ -9,11 +9,12 @@ from torch import Tensor, nn
 
 from speechsynth.data.formats import Utterance
 from speechsynth.data.text_mel import TextMelBatch, TextMelDataset, collate_text_mel
+from speechsynth.errors import SpeechSynthError
 from speechsynth.infer.alignment import batch_alignment_scores
 from speechsynth.models.registry import get_spec
 from speechsynth.text import TextProcessor
 from speechsynth.train.config import ExperimentConfig
-from speechsynth.train.losses import tacotron2_loss
+from speechsynth.train.losses import guided_attention_loss, tacotron2_loss
 from speechsynth.train.schedules import annealed_learning_rate
 
 LOG_MEL_FLOOR = -11.5129  # ln(1e-5): silence
@@ -40,7 +41,19 @@ class Tacotron2Task:
         dict[str, dict[str, Any]]
     ] = {}  # the dataclass defaults are its recipe
 
+    def __init__(self) -> None:
+        self.guided_attention_weight = 0.0  # NVIDIA's recipe has no guided attention
+        self.guided_attention_sigma = 0.4
+
     def build_model(self, config: ExperimentConfig) -> nn.Module:
+        unknown = sorted(set(config.train.loss_scales) - {"guided_attention"})
+        if unknown:
+            raise SpeechSynthError(
+                f"train.loss_scales: Tacotron 2 has no loss term {', '.join(unknown)}; "
+                "its only optional term is guided_attention"
+            )
+        self.guided_attention_weight = config.train.loss_scales.get("guided_attention", 0.0)
+        self.guided_attention_sigma = config.train.guided_attention_sigma
         model = get_spec(self.model_name).build(config.model)
         # NVIDIA's train.py builds the model with uniform_initialize_bn_weight=True.
         for module in model.modules():
@@ -79,6 +92,15 @@ class Tacotron2Task:
             outputs.alignments.detach(), batch.mel_lengths, batch.text_lengths
         )
         named = {"mel_loss": float(mel_loss.detach()), "gate_loss": float(gate_loss.detach())}
+        if self.guided_attention_weight > 0:
+            guided_loss = guided_attention_loss(
+                outputs.alignments,
+                batch.text_lengths,
+                batch.mel_lengths,
+                self.guided_attention_sigma,
+            )
+            loss = loss + self.guided_attention_weight * guided_loss
+            named["guided_attention_loss"] = float(guided_loss.detach())
         return loss, {**named, **scores}
 
     @torch.no_grad()
