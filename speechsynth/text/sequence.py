@@ -93,16 +93,27 @@ def _preview(text: str) -> str:
     return repr(text)
 
 
-def _warn_about_dropped(encoding: _Encoding, text: str) -> None:
+def _warn_about_dropped(
+    encoding: _Encoding, text: str, already_reported: set[str] | None = None
+) -> None:
+    """One warning listing what `text` lost; with `already_reported`, each character or
+    phoneme is reported only the first time (a dataset would otherwise warn per sentence)."""
+    unknown_characters = set(encoding.unknown_characters)
+    unknown_phonemes = set(encoding.unknown_phonemes)
+    if already_reported is not None:
+        unknown_characters -= already_reported
+        unknown_phonemes -= already_reported
+        already_reported |= unknown_characters | unknown_phonemes
     problems = []
-    if encoding.unknown_characters:
-        listed = ", ".join(map(repr, sorted(encoding.unknown_characters)))
+    if unknown_characters:
+        listed = ", ".join(map(repr, sorted(unknown_characters)))
         problems.append(f"dropped characters not in the symbol table: {listed}")
-    if encoding.unknown_phonemes:
-        listed = ", ".join(map(repr, sorted(encoding.unknown_phonemes)))
+    if unknown_phonemes:
+        listed = ", ".join(map(repr, sorted(unknown_phonemes)))
         problems.append(f"dropped unknown ARPAbet symbols: {listed}")
     if problems:
-        LOGGER.warning("%s (in %s)", "; ".join(problems), _preview(text))
+        once = "; each is reported once" if already_reported is not None else ""
+        LOGGER.warning("%s (in %s)%s", "; ".join(problems), _preview(text), once)
 
 
 def _check_speakable(encoding: _Encoding, text: str) -> None:
@@ -116,10 +127,15 @@ def _check_speakable(encoding: _Encoding, text: str) -> None:
         )
 
 
-def _ids_for(text: str, cleaners: Sequence[Cleaner], source: str | None = None) -> list[int]:
+def _ids_for(
+    text: str,
+    cleaners: Sequence[Cleaner],
+    source: str | None = None,
+    already_reported: set[str] | None = None,
+) -> list[int]:
     """Encode `text`; warnings and errors quote `source` (the user's text) when given."""
     encoding = _encode(text, cleaners)
-    _warn_about_dropped(encoding, source if source is not None else text)
+    _warn_about_dropped(encoding, source if source is not None else text, already_reported)
     _check_speakable(encoding, source if source is not None else text)
     return encoding.ids
 
@@ -159,7 +175,8 @@ class TextProcessor:
 
     With probability `p_arpabet` each cleaned word that CMUdict knows (heteronyms excepted)
     becomes `{ARPABET}`; the random draws come from this instance's own generator, so a
-    fixed `seed` gives the same result every time.
+    fixed `seed` gives the same result every time. With `warn_once`, a dropped character or
+    phoneme is reported the first time only (training datasets: not once per sentence).
     """
 
     def __init__(
@@ -168,6 +185,7 @@ class TextProcessor:
         p_arpabet: float = 0.0,
         seed: int | None = None,
         pronouncer: Pronouncer | None = None,
+        warn_once: bool = False,
     ) -> None:
         if not isinstance(p_arpabet, int | float) or math.isnan(p_arpabet):
             raise SpeechSynthError(f"p_arpabet must be a number from 0 to 1, got {p_arpabet!r}")
@@ -180,6 +198,7 @@ class TextProcessor:
         self.p_arpabet = float(p_arpabet)
         self._random = random.Random(seed)
         self._pronouncer = pronouncer or Pronouncer()
+        self._reported_drops: set[str] | None = set() if warn_once else None
 
     def _draw(self) -> bool:
         return self._random.random() < self.p_arpabet
@@ -202,7 +221,7 @@ class TextProcessor:
 
         `source`, the text before cleaning, is what warnings and errors quote.
         """
-        return _ids_for(cleaned, (), source)
+        return _ids_for(cleaned, (), source, self._reported_drops)
 
     def encode(self, text: str) -> list[int]:
         """Symbol ids for `text`: `clean`, then map to ids."""

@@ -120,7 +120,7 @@ class FastPitchTask:
                 "set data.p_arpabet=0 (or train with the learned aligner)"
             )
         processor = TextProcessor(
-            config.data.cleaners, config.data.p_arpabet, seed=config.train.seed
+            config.data.cleaners, config.data.p_arpabet, seed=config.train.seed, warn_once=True
         )
         mean, std = pitch_statistics(config.data)
         source = "teacher" if teacher else "aligner"

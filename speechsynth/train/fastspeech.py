@@ -81,7 +81,7 @@ class FastSpeechTask:
                 "FastSpeech learns from teacher durations, which count the teacher's symbols "
                 f"and never include ARPAbet: set data.p_arpabet=0 (got {config.data.p_arpabet})"
             )
-        processor = TextProcessor(config.data.cleaners, 0.0, seed=config.train.seed)
+        processor = TextProcessor(config.data.cleaners, 0.0, seed=config.train.seed, warn_once=True)
         return TextMelDurationDataset(utterances, processor)
 
     def collate(self, items: list[Any]) -> TextMelDurationBatch:

@@ -65,7 +65,7 @@ class Tacotron2Task:
         self, utterances: list[Utterance], config: ExperimentConfig, training: bool
     ) -> TextMelDataset:
         processor = TextProcessor(
-            config.data.cleaners, config.data.p_arpabet, seed=config.train.seed
+            config.data.cleaners, config.data.p_arpabet, seed=config.train.seed, warn_once=True
         )
         return TextMelDataset(utterances, processor)
 

@@ -63,6 +63,21 @@ def test_unknown_characters_dropped_with_one_warning(caplog):
     assert "'XX'" in message
 
 
+def test_a_dataset_processor_reports_each_dropped_character_once(caplog):
+    processor = TextProcessor(NVIDIA, warn_once=True)
+    with caplog.at_level(logging.WARNING, logger="speechsynth.text"):
+        first = processor.encode('He said "yes".')
+        processor.encode('"No," she said.')
+        processor.encode('A "quote" and a #hash.')
+    assert first == text_to_sequence("He said yes.", NVIDIA)  # still dropped every time
+    messages = [record.getMessage() for record in caplog.records]
+    assert len(messages) == 2, messages
+    assert "'\"'" in messages[0] and "'#'" in messages[1] and "'\"'" not in messages[1]
+    with caplog.at_level(logging.WARNING, logger="speechsynth.text"):
+        TextProcessor(NVIDIA).encode('"again"')  # interactive use: every time
+    assert len(caplog.records) == 3
+
+
 def test_no_warning_for_clean_text(caplog):
     with caplog.at_level(logging.WARNING, logger="speechsynth.text"):
         text_to_sequence("Hello, world.")
