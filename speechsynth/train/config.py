@@ -147,7 +147,8 @@ def coerce(value: Any, annotation: Any, key: str) -> Any:
     if origin in (tuple, list):
         (item_type, *_) = typing.get_args(annotation) or (str,)
         if isinstance(value, str):
-            value = [part for part in value.replace(",", " ").split()]
+            # "5,9", "5 9" and YAML's "[5, 9]" all mean the same list
+            value = value.strip().removeprefix("[").removesuffix("]").replace(",", " ").split()
         if not isinstance(value, list | tuple):
             value = [value]
         items = [coerce(item, item_type, key) for item in value]

@@ -66,6 +66,8 @@ def test_to_dict_round_trips_through_base():
     again = build_config("tacotron2", Tacotron2Config, base=config.to_dict())
     assert again == config
     assert config.to_dict()["train"]["anneal_steps"] == [5, 9]
+    bracketed = build_config("tacotron2", Tacotron2Config, assignments=["anneal_steps=[5, 9]"])
+    assert bracketed.train.anneal_steps == (5, 9)
 
 
 def test_mapping_fields_take_dotted_keys():
