@@ -13,6 +13,7 @@ from speechsynth.cli import (
     bench_cmd,
     corpus_cmd,
     eval_cmd,
+    export_cmd,
     prepare_cmd,
     say_cmd,
     synthesize_cmd,
@@ -37,6 +38,7 @@ examples:
   speechsynth prepare mels DATA/LJSpeech-1.1      precompute log-mel spectrograms
   speechsynth train tacotron2 --dataset DATA/LJSpeech-1.1 --output runs/t2
   speechsynth synthesize --model tacotron2.pt -i phrases.txt -o out   text to WAV files
+  speechsynth export --model tacotron2.pt --output t2-onnx   ONNX for ONNX Runtime / TensorRT
   speechsynth bench tacotron2 --precision fp32,int8   decoder ms/step, latency, training speed
   speechsynth corpus synth --engine festival --sentences lines.txt --out corpus
                                                   a dataset spoken by an offline synthesiser
@@ -49,6 +51,7 @@ COMMAND_MODULES = (
     prepare_cmd,
     train_cmd,
     synthesize_cmd,
+    export_cmd,
     bench_cmd,
     corpus_cmd,
     eval_cmd,

@@ -23,7 +23,9 @@ second.
 --precision picks how the inference runs (comma-separated to compare several):
   fp32  the model as it is;
   bf16  the whole model in bfloat16;
-  int8  the decoder's two LSTM cells dynamically quantized to int8 (the rest fp32).
+  int8  the decoder's two LSTM cells dynamically quantized to int8 (the rest fp32);
+  onnx  the model exported as `speechsynth export` does (NVIDIA's encoder / decoder_iter /
+        postnet split, prenet dropout in the graph) and run by ONNX Runtime, fp32.
 For bf16 and int8 the report adds the relative RMS difference of a teacher-forced mel from
 the fp32 model's (same input, same dropout masks).
 
@@ -65,7 +67,8 @@ examples:
   OMP_WAIT_POLICY=PASSIVE speechsynth bench fastpitch --threads 1 --repeats 20
   speechsynth bench fastspeech --precision fp32,bf16 --train-steps 0 --json"""
 
-PRECISION_NAMES = ("fp32", "bf16", "int8")  # infer.precision.PRECISIONS, without importing torch
+# infer.precision.PRECISIONS (without importing torch), and Tacotron 2's ONNX Runtime export
+PRECISION_NAMES = ("fp32", "bf16", "int8", "onnx")
 WAVEGLOW_PRECISION_NAMES = ("fp32", "bf16")  # infer.vocoders.WAVEGLOW_PRECISIONS
 PARALLEL_MODELS = ("fastpitch", "fastspeech")
 
@@ -115,7 +118,7 @@ def register(commands: argparse._SubParsersAction) -> None:
         "--precision",
         type=_precisions,
         metavar="P[,P...]",
-        help="fp32, bf16 and/or int8 (default: fp32; WaveGlow: fp32,bf16)",
+        help="fp32, bf16, int8 and/or onnx (default: fp32; WaveGlow: fp32,bf16)",
     )
     parser.add_argument(
         "--threads", type=int, metavar="N", help="torch threads (default: torch's, one per core)"
@@ -181,7 +184,9 @@ def run_tacotron2_bench(args: argparse.Namespace) -> int:
 
     model, weights = _load_tacotron2(args.checkpoint, args.seed)
     inference = [
-        bench_tacotron2_inference(
+        _bench_onnx_tacotron2(model, args)
+        if precision == "onnx"
+        else bench_tacotron2_inference(
             model,
             precision=precision,
             steps=args.steps,
@@ -212,6 +217,27 @@ def run_tacotron2_bench(args: argparse.Namespace) -> int:
     }
     print(json.dumps(report, indent=2) if args.json else format_report(report))
     return 0
+
+
+def _bench_onnx_tacotron2(model, args: argparse.Namespace):
+    """Export `model` to a temporary directory and time ONNX Runtime's host loop on it."""
+    import tempfile
+
+    import torch
+
+    from speechsynth.export.runtime import OnnxTacotron2
+    from speechsynth.export.tacotron2 import export_tacotron2
+    from speechsynth.infer.bench import bench_decoder_runs, random_text
+    from speechsynth.models.registry import LoadedModel
+
+    with tempfile.TemporaryDirectory(prefix="speechsynth-bench-") as directory:
+        loaded = LoadedModel("tacotron2", model.config, model, Path("bench"), "speechsynth", ())
+        export_tacotron2(loaded, directory, prenet_dropout=True)
+        runtime = OnnxTacotron2(directory, threads=torch.get_num_threads())
+        text = random_text(args.batch_size, args.text_length, model.config.n_symbols, args.seed)
+        return bench_decoder_runs(
+            runtime.timed_infer, text, precision="onnx", steps=args.steps, repeats=args.repeats
+        )
 
 
 def _load_tacotron2(checkpoint: Path | None, seed: int):
@@ -382,8 +408,10 @@ def run_parallel_bench(args: argparse.Namespace) -> int:
     from speechsynth.infer.bench import bench_parallel_inference
 
     precisions = args.precision or ["fp32"]
-    if "int8" in precisions:
-        raise SpeechSynthError(f"{args.model}: choose fp32 and/or bf16 (int8 is for Tacotron 2)")
+    if "int8" in precisions or "onnx" in precisions:
+        raise SpeechSynthError(
+            f"{args.model}: choose fp32 and/or bf16 (int8 and onnx are for Tacotron 2)"
+        )
     model, weights = _load_parallel(args.model, args.checkpoint, args.seed)
     frames = args.mel_frames
     inference = [

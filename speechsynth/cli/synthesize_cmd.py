@@ -16,13 +16,14 @@ if TYPE_CHECKING:
     import torch
 
     from speechsynth.infer import SynthesisResult, Synthesizer
+    from speechsynth.models.registry import LoadedModel
 
 SUMMARY = "synthesise text or a phrase file to WAV files"
 
 DESCRIPTION = """\
 Synthesise speech with an acoustic model checkpoint (Tacotron 2, FastPitch 1.0/1.1 or FastSpeech;
-ours or NVIDIA's) and a vocoder,
-writing OUTDIR/<name>.wav for each utterance and OUTDIR/summary.json.
+ours or NVIDIA's), or a Tacotron 2 ONNX export directory (`speechsynth export`, run by ONNX
+Runtime), and a vocoder, writing OUTDIR/<name>.wav for each utterance and OUTDIR/summary.json.
 
 input:
   --text TEXT       one utterance, written to OUTDIR/0001.wav
@@ -115,7 +116,11 @@ def positive_float(value: str) -> float:
 def register(commands: argparse._SubParsersAction) -> None:
     parser = add_command(commands, "synthesize", SUMMARY, DESCRIPTION, EPILOG)
     parser.add_argument(
-        "--model", type=Path, required=True, metavar="CKPT", help="acoustic model checkpoint"
+        "--model",
+        type=Path,
+        required=True,
+        metavar="CKPT",
+        help="acoustic model checkpoint, or a `speechsynth export` directory",
     )
     parser.add_argument(
         "--vocoder",
@@ -244,8 +249,6 @@ def _prosody(args: argparse.Namespace, model_name: str) -> dict[str, Any]:
 def run(args: argparse.Namespace) -> int:
     # Imported here so that `speechsynth --help` and other commands do not import torch.
     from speechsynth.infer import Synthesizer, load_vocoder
-    from speechsynth.infer.precision import prepare_for_inference
-    from speechsynth.models.registry import load_model
 
     utterances = _read_utterances(args)
     _check_output_dir(args.output_dir)
@@ -257,8 +260,7 @@ def run(args: argparse.Namespace) -> int:
         denoiser_strength=args.denoiser_strength,
         precision=args.vocoder_precision,
     )
-    loaded = load_model(args.model)
-    loaded.model = prepare_for_inference(loaded.model.to(device), args.precision)
+    loaded = _load_acoustic_model(args, device)
     synthesizer = Synthesizer(
         loaded,
         vocoder,
@@ -277,6 +279,24 @@ def run(args: argparse.Namespace) -> int:
     else:
         _print_table(summary, args.output_dir)
     return 0
+
+
+def _load_acoustic_model(args: argparse.Namespace, device: torch.device) -> LoadedModel:
+    """A checkpoint on `device` at --precision, or a `speechsynth export` directory."""
+    from speechsynth.export.runtime import is_onnx_export, load_onnx_tacotron2
+    from speechsynth.infer.precision import prepare_for_inference
+    from speechsynth.models.registry import load_model
+
+    if is_onnx_export(args.model):
+        if args.precision != "fp32" or args.device not in (None, "cpu"):
+            raise SpeechSynthError(
+                f"{args.model}: an ONNX export runs in fp32 on the CPU with ONNX Runtime; "
+                "drop --precision / --device"
+            )
+        return load_onnx_tacotron2(args.model)
+    loaded = load_model(args.model)
+    loaded.model = prepare_for_inference(loaded.model.to(device), args.precision)
+    return loaded
 
 
 def _read_utterances(args: argparse.Namespace) -> list[tuple[str, str]]:

@@ -179,7 +179,8 @@ class Synthesizer:
 
     @property
     def device(self) -> torch.device:
-        return next(self.model.parameters()).device
+        parameter = next(self.model.parameters(), None)  # an ONNX Runtime model has none
+        return parameter.device if parameter is not None else torch.device("cpu")
 
     def synthesize(self, utterances: Sequence[tuple[str, str]]) -> list[SynthesisResult]:
         """Audio for each `(name, text)`, in the order given."""

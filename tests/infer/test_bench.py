@@ -60,7 +60,7 @@ def test_lower_precisions_leave_the_model_alone(tiny_model):
     assert type(fast.decoder.decoder_rnn) is not torch.nn.LSTMCell
     after = tiny_model.state_dict()
     assert all(torch.equal(before[name], after[name]) for name in before)
-    assert bench_cmd.PRECISION_NAMES == PRECISIONS
+    assert (*PRECISIONS, "onnx") == bench_cmd.PRECISION_NAMES
 
 
 def test_training_report_has_sane_values(tiny_model):
@@ -78,18 +78,19 @@ def test_training_report_has_sane_values(tiny_model):
 def test_cli_bench_with_a_checkpoint(parity_dir, capsys):
     checkpoint = parity_dir / "tacotron2.pt"
     args = ["bench", "tacotron2", "--checkpoint", str(checkpoint), "--steps", "8"]
-    args += ["--repeats", "2", "--text-length", "10", "--precision", "fp32,int8"]
+    args += ["--repeats", "2", "--text-length", "10", "--precision", "fp32,int8,onnx"]
     args += ["--train-steps", "1", "--train-batch-size", "2", "--train-frames", "8"]
     assert main([*args, "--threads", "1", "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
     assert report["weights"] == str(checkpoint) and report["threads"] == 1
-    assert [entry["precision"] for entry in report["inference"]] == ["fp32", "int8"]
-    assert report["inference"][0]["decoder_steps"] == 8
+    assert [entry["precision"] for entry in report["inference"]] == ["fp32", "int8", "onnx"]
+    assert [entry["decoder_steps"] for entry in report["inference"]] == [8, 8, 8]
+    assert report["inference"][2]["ms_per_step_mean"] > 0
     assert report["training"]["mel_frames_per_s"] > 0
 
     assert main([*args[:-6], "--train-steps", "0"]) == 0
     text = capsys.readouterr().out
-    assert "ms/step" in text and "int8" in text and "training" not in text
+    assert "ms/step" in text and "int8" in text and "onnx" in text and "training" not in text
 
 
 def test_cli_bench_refuses_unknown_precisions(capsys):

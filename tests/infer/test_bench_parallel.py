@@ -56,6 +56,7 @@ def test_cli_bench_fastpitch(parity_dir, capsys):
     assert main([*arguments[:-1], "--train-steps", "0"]) == 0
     assert "durations forced to 40 frames" in capsys.readouterr().out
     assert main(["bench", "fastpitch", "--precision", "int8"]) == 2
+    assert main(["bench", "fastpitch", "--precision", "onnx"]) == 2
 
 
 def test_text_reports_show_the_training_line():
