@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -17,6 +18,8 @@ if TYPE_CHECKING:
 
     from speechsynth.infer import SynthesisResult, Synthesizer
     from speechsynth.models.registry import LoadedModel
+
+log = logging.getLogger(__name__)
 
 SUMMARY = "synthesise text or a phrase file to WAV files"
 
@@ -293,7 +296,14 @@ def _load_acoustic_model(args: argparse.Namespace, device: torch.device) -> Load
                 f"{args.model}: an ONNX export runs in fp32 on the CPU with ONNX Runtime; "
                 "drop --precision / --device"
             )
-        return load_onnx_tacotron2(args.model)
+        loaded = load_onnx_tacotron2(args.model)
+        if args.seed is not None and loaded.model.prenet_dropout_exported:
+            log.warning(
+                "%s: the exported prenet dropout draws inside ONNX Runtime, which --seed cannot "
+                "seed; export with --no-prenet-dropout for repeatable output",
+                args.model,
+            )
+        return loaded
     loaded = load_model(args.model)
     loaded.model = prepare_for_inference(loaded.model.to(device), args.precision)
     return loaded
