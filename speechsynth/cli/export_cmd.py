@@ -23,19 +23,25 @@ Prenet dropout stays on at inference, as NVIDIA's model and export have it: the 
 draws one 256-wide keep-mask per layer and step (shared by the batch). --no-prenet-dropout
 exports a deterministic decoder instead (what the parity tests compare with PyTorch).
 
-Files are written to a staging directory and moved into DIR when all three exported; the
-manifest is written last. FastPitch, FastSpeech and WaveGlow export are not implemented yet."""
+A WaveGlow checkpoint becomes NVIDIA's single waveglow.onnx (`convert_waveglow2onnx.py`):
+mel [B, 80, T] and z [B, 8, 32 T] (standard normal noise) in, audio [B, 256 T] out, with
+--sigma (0.6) fixed in the graph and NVIDIA's `infer_onnx` semantics (sigma scales the first 4
+noise channels; the 4 early ones enter as given), plus speechsynth_waveglow_onnx.json.
+
+Files are written to a staging directory and moved into DIR when all of them exported; the
+manifest is written last. FastPitch and FastSpeech export are not implemented yet."""
 
 EPILOG = """\
 examples:
   speechsynth export --model runs/t2/checkpoint_best.pt --output t2-onnx
   speechsynth synthesize --model t2-onnx --text 'Hello from ONNX Runtime.' -o out
-  speechsynth export --model nvidia_tacotron2.pt --output t2-onnx --no-prenet-dropout --json"""
+  speechsynth export --model nvidia_tacotron2.pt --output t2-onnx --no-prenet-dropout --json
+  speechsynth export --model waveglow.pt --output waveglow-onnx --sigma 0.6"""
 
 
 def register(commands: argparse._SubParsersAction) -> None:
     parser = add_command(
-        commands, "export", "export a model to ONNX (Tacotron 2)", DESCRIPTION, EPILOG
+        commands, "export", "export a model to ONNX (Tacotron 2, WaveGlow)", DESCRIPTION, EPILOG
     )
     parser.add_argument("--model", type=Path, required=True, metavar="CKPT", help="checkpoint")
     parser.add_argument("-o", "--output", type=Path, required=True, metavar="DIR")
@@ -44,22 +50,35 @@ def register(commands: argparse._SubParsersAction) -> None:
         action="store_true",
         help="export a deterministic decoder (default: prenet dropout on, as NVIDIA)",
     )
+    parser.add_argument(
+        "--sigma", type=float, default=0.6, help="WaveGlow: noise scale fixed in the graph (0.6)"
+    )
     parser.add_argument("--opset", type=int, default=18, metavar="N", help="ONNX opset (18)")
     parser.add_argument("--json", action="store_true", help="print a JSON summary")
     parser.set_defaults(run=run_export)
 
 
 def run_export(args: argparse.Namespace) -> int:
+    from speechsynth.errors import SpeechSynthError
     from speechsynth.export.tacotron2 import export_tacotron2
+    from speechsynth.export.waveglow import export_waveglow
     from speechsynth.models.registry import load_model
 
     loaded = load_model(args.model)
-    summary = export_tacotron2(
-        loaded, args.output, prenet_dropout=not args.no_prenet_dropout, opset=args.opset
-    )
-    if args.json:
-        print(json.dumps(summary.to_dict(), indent=2))
+    if loaded.name == "tacotron2":
+        summary = export_tacotron2(
+            loaded, args.output, prenet_dropout=not args.no_prenet_dropout, opset=args.opset
+        ).to_dict()
+    elif loaded.name == "waveglow":
+        summary = export_waveglow(loaded, args.output, sigma=args.sigma, opset=args.opset)
     else:
-        files = ", ".join(summary.files.values())
-        print(f"wrote {files} and the manifest to {summary.directory}")
+        raise SpeechSynthError(
+            f"{args.model}: ONNX export of {loaded.name} is not implemented yet "
+            "(Tacotron 2 and WaveGlow are)"
+        )
+    if args.json:
+        print(json.dumps(summary, indent=2))
+    else:
+        files = ", ".join(summary["files"].values())
+        print(f"wrote {files} and the manifest to {summary['directory']}")
     return 0

@@ -14,13 +14,7 @@ NVIDIA's export: one 256-wide keep-mask per layer and step, shared by the batch
 
 from __future__ import annotations
 
-import contextlib
 import json
-import logging
-import shutil
-import tempfile
-import warnings
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,10 +25,9 @@ from torch import Tensor, nn
 
 from speechsynth import __version__
 from speechsynth.errors import SpeechSynthError
+from speechsynth.export.onnx_files import DEFAULT_OPSET, export_graph, staged_directory
 from speechsynth.models.registry import LoadedModel
 from speechsynth.models.tacotron2 import DecoderState, Tacotron2, padding_mask
-
-log = logging.getLogger(__name__)
 
 MANIFEST_NAME = "speechsynth_onnx.json"
 MANIFEST_FORMAT = 1
@@ -71,8 +64,6 @@ DECODER_OUTPUTS = (
 )
 POSTNET_INPUTS = ("mel_outputs",)
 POSTNET_OUTPUTS = ("mel_outputs_postnet",)
-DEFAULT_OPSET = 18  # the oldest opset torch's exporter writes natively
-EXPORTER_LOGGERS = ("torch.onnx", "onnxscript", "onnx_ir")
 
 
 class EncoderForExport(nn.Module):
@@ -206,11 +197,9 @@ def export_tacotron2(
     """Write the three ONNX parts and the manifest to `output_dir` (all or nothing)."""
     if loaded.name != "tacotron2":
         raise SpeechSynthError(
-            f"{loaded.source}: ONNX export supports Tacotron 2 only for now, not {loaded.name}"
+            f"{loaded.source}: a {loaded.name} checkpoint; this export takes Tacotron 2"
         )
     model: Tacotron2 = loaded.model.float().eval()
-    output_dir = Path(output_dir)
-    output_dir.mkdir(parents=True, exist_ok=True)
     modules = {
         "encoder": (EncoderForExport(model), ENCODER_INPUTS, ENCODER_OUTPUTS),
         "decoder_iter": (
@@ -221,63 +210,20 @@ def export_tacotron2(
         "postnet": (PostnetForExport(model), POSTNET_INPUTS, POSTNET_OUTPUTS),
     }
     inputs, shapes = example_inputs(model), _dynamic_shapes()
-    with tempfile.TemporaryDirectory(dir=output_dir, prefix=".export.") as staging:
+    with staged_directory(output_dir, MANIFEST_NAME) as staging:
         for part, (module, input_names, output_names) in modules.items():
-            _export_part(
+            export_graph(
                 module,
                 inputs[part],
-                Path(staging) / PART_FILES[part],
+                staging / PART_FILES[part],
                 input_names,
                 output_names,
                 shapes[part],
                 opset,
             )
         manifest = _manifest(loaded, prenet_dropout, opset)
-        (Path(staging) / MANIFEST_NAME).write_text(json.dumps(manifest, indent=2) + "\n")
-        # The manifest goes last: a directory with a manifest has all its parts.
-        (output_dir / MANIFEST_NAME).unlink(missing_ok=True)
-        for name in [*PART_FILES.values(), MANIFEST_NAME]:
-            shutil.move(Path(staging) / name, output_dir / name)
-    return ExportSummary(output_dir, dict(PART_FILES), opset, prenet_dropout)
-
-
-def _export_part(
-    module: nn.Module,
-    inputs: tuple[Tensor, ...],
-    path: Path,
-    input_names: tuple[str, ...],
-    output_names: tuple[str, ...],
-    dynamic_shapes: dict[str, Any],
-    opset: int,
-) -> None:
-    with warnings.catch_warnings(), torch.no_grad(), _quiet_loggers(EXPORTER_LOGGERS):
-        warnings.simplefilter("ignore")  # the exporter's deprecation and tracing chatter
-        torch.onnx.export(
-            module.eval(),
-            inputs,
-            str(path),
-            input_names=list(input_names),
-            output_names=list(output_names),
-            dynamic_shapes=dynamic_shapes,
-            opset_version=opset,
-            dynamo=True,
-            external_data=False,
-            verbose=False,
-        )
-
-
-@contextlib.contextmanager
-def _quiet_loggers(names: tuple[str, ...]) -> Iterator[None]:
-    """Errors only from these loggers for a while (the exporter logs each graph pass)."""
-    loggers = [logging.getLogger(name) for name in names]
-    levels = [logger.level for logger in loggers]
-    for logger in loggers:
-        logger.setLevel(logging.ERROR)
-    try:
-        yield
-    finally:
-        for logger, level in zip(loggers, levels, strict=True):
-            logger.setLevel(level)
+        (staging / MANIFEST_NAME).write_text(json.dumps(manifest, indent=2) + "\n")
+    return ExportSummary(Path(output_dir), dict(PART_FILES), opset, prenet_dropout)
 
 
 def _manifest(loaded: LoadedModel, prenet_dropout: bool, opset: int) -> dict[str, Any]:

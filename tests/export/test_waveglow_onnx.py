@@ -1,0 +1,68 @@
+"""WaveGlow exported to ONNX and run by ONNX Runtime, against NVIDIA's `infer_onnx` output."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import onnxruntime
+import pytest
+import torch
+
+from speechsynth.cli import main
+from speechsynth.errors import SpeechSynthError
+from speechsynth.export.waveglow import WAVEGLOW_MANIFEST, export_waveglow
+from speechsynth.models.registry import load_model
+
+
+@pytest.fixture(scope="module")
+def reference(parity_dir) -> dict:
+    return torch.load(parity_dir / "waveglow.pt", weights_only=True)
+
+
+@pytest.fixture(scope="module")
+def exported(parity_dir, tmp_path_factory):
+    """One export (each takes ~20 s), through the command line."""
+    directory = tmp_path_factory.mktemp("waveglow-onnx")
+    checkpoint = str(parity_dir / "waveglow.pt")
+    assert main(["export", "--model", checkpoint, "-o", str(directory), "--sigma", "0.6"]) == 0
+    session = onnxruntime.InferenceSession(
+        str(directory / "waveglow.onnx"), providers=["CPUExecutionProvider"]
+    )
+    return directory, session
+
+
+def test_onnx_waveglow_matches_nvidias_infer_onnx(exported, reference):
+    _, session = exported
+    inputs = reference["inputs"]
+    noise = torch.cat(list(inputs["noise_draws"]), dim=1)
+    (audio,) = session.run(None, {"mel": inputs["mel"].numpy(), "z": noise.numpy()})
+    expected = reference["outputs"]["audio_infer_onnx"].numpy()
+    assert audio.shape == expected.shape
+    assert np.abs(audio - expected).max() < 1e-4
+
+
+def test_onnx_waveglow_takes_any_mel_length(exported, parity_dir):
+    directory, session = exported
+    waveglow = load_model(parity_dir / "waveglow.pt").model
+    generator = torch.Generator().manual_seed(3)
+    mel = torch.randn(2, 80, 23, generator=generator)
+    noise = torch.randn(2, 8, 23 * 32, generator=generator)
+    (audio,) = session.run(None, {"mel": mel.numpy(), "z": noise.numpy()})
+    expected = waveglow.infer_onnx(mel, noise, sigma=0.6)
+    assert audio.shape == (2, 23 * 256)
+    assert np.abs(audio - expected.numpy()).max() < 1e-4
+    manifest = json.loads((directory / WAVEGLOW_MANIFEST).read_text())
+    assert manifest["sigma"] == 0.6 and manifest["model_name"] == "waveglow"
+    assert sorted(path.name for path in directory.iterdir()) == [
+        WAVEGLOW_MANIFEST,
+        "waveglow.onnx",
+    ]  # and no staging directory left behind
+
+
+def test_models_without_an_export_are_refused(parity_dir, tmp_path, capsys):
+    fastspeech = str(parity_dir / "fastspeech.pt")
+    assert main(["export", "--model", fastspeech, "-o", str(tmp_path / "fs")]) == 2
+    assert "ONNX export of fastspeech is not implemented yet" in capsys.readouterr().err
+    with pytest.raises(SpeechSynthError, match="not a WaveGlow checkpoint"):
+        export_waveglow(load_model(fastspeech), tmp_path / "fs")
