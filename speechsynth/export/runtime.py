@@ -131,22 +131,8 @@ class OnnxTacotron2(nn.Module):
         memory, processed_memory, _ = self.encoder.run(
             None, {"sequences": sequences, "sequence_lengths": np.array([len(ids)], np.int64)}
         )
-        feeds = self._initial_feeds(memory, processed_memory)
         decoder_started = time.perf_counter()
-        frames, gates, alignments = [], [], []
-        stopped = False
-        for _ in range(max_steps):
-            outputs = self.decoder_iter.run(None, feeds)
-            frame, gate, *state = outputs
-            frames.append(frame[0])
-            gates.append(float(gate[0, 0]))
-            alignments.append(state[4][0])
-            feeds.update(zip(DECODER_INPUTS[1:8], state, strict=True))
-            feeds["decoder_input"] = frame
-            if _sigmoid(gates[-1]) > self.config.gate_threshold:
-                stopped = True
-                if not self.config.decoder_no_early_stopping:
-                    break
+        frames, gates, alignments, stopped = self._decode(memory, processed_memory, max_steps)
         self.last_decoder_seconds += time.perf_counter() - decoder_started
         mel_length = _steps_before_stop(gates, self.config.gate_threshold)
         # As `Tacotron2.infer`: frames after the stop frame are zeros, also for the postnet.
@@ -164,6 +150,28 @@ class OnnxTacotron2(nn.Module):
             "mel_length": mel_length,
             "stopped": stopped,
         }
+
+    def _decode(
+        self, memory: np.ndarray, processed_memory: np.ndarray, max_steps: int
+    ) -> tuple[list[np.ndarray], list[float], list[np.ndarray], bool]:
+        """NVIDIA's host loop: decoder_iter until the gate fires -> (frames [n_mel], gate
+        logits, attention weights [T_in], whether the gate fired)."""
+        feeds = self._initial_feeds(memory, processed_memory)
+        state_names = DECODER_INPUTS[1:8]  # what the out_* outputs feed back, in order
+        frames, gates, alignments = [], [], []
+        stopped = False
+        for _ in range(max_steps):
+            frame, gate, *state = self.decoder_iter.run(None, feeds)
+            feeds.update(zip(state_names, state, strict=True))
+            feeds["decoder_input"] = frame
+            frames.append(frame[0])
+            gates.append(float(gate[0, 0]))
+            alignments.append(feeds["attention_weights"][0])
+            if _sigmoid(gates[-1]) > self.config.gate_threshold:
+                stopped = True
+                if not self.config.decoder_no_early_stopping:
+                    break
+        return frames, gates, alignments, stopped
 
     def _initial_feeds(self, memory: np.ndarray, processed_memory: np.ndarray) -> dict:
         config = self.config
