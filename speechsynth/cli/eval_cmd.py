@@ -10,7 +10,12 @@ from pathlib import Path
 from typing import Any
 
 from speechsynth.cli.help import add_command
-from speechsynth.cli.synthesize_cmd import _add_tuning_options, _device, positive_int
+from speechsynth.cli.synthesize_cmd import (
+    _add_tuning_options,
+    load_acoustic_model,
+    positive_int,
+    vocoder_from_args,
+)
 from speechsynth.errors import SpeechSynthError
 from speechsynth.fileio import write_text_atomic
 
@@ -177,19 +182,10 @@ def run_intelligibility(args: argparse.Namespace) -> int:
 
 
 def _synthesizer(args: argparse.Namespace):
-    from speechsynth.infer import Synthesizer, load_vocoder
-    from speechsynth.infer.precision import prepare_for_inference
-    from speechsynth.models.registry import load_model
+    from speechsynth.infer import Synthesizer
 
-    vocoder = load_vocoder(
-        args.vocoder,
-        griffin_lim_iters=args.griffin_lim_iters,
-        sigma=args.sigma,
-        denoiser_strength=args.denoiser_strength,
-        precision=args.vocoder_precision,
-    )
-    loaded = load_model(args.voice)
-    loaded.model = prepare_for_inference(loaded.model.to(_device(args.device)), args.precision)
+    vocoder = vocoder_from_args(args)
+    loaded = load_acoustic_model(args.voice, args)
     return Synthesizer(
         loaded,
         vocoder,

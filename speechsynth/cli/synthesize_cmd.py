@@ -16,7 +16,7 @@ from speechsynth.fileio import write_text_atomic
 if TYPE_CHECKING:
     import torch
 
-    from speechsynth.infer import SynthesisResult, Synthesizer
+    from speechsynth.infer import SynthesisResult, Synthesizer, Vocoder
     from speechsynth.models.registry import LoadedModel
 
 log = logging.getLogger(__name__)
@@ -251,19 +251,12 @@ def _prosody(args: argparse.Namespace, model_name: str) -> dict[str, Any]:
 
 def run(args: argparse.Namespace) -> int:
     # Imported here so that `speechsynth --help` and other commands do not import torch.
-    from speechsynth.infer import Synthesizer, load_vocoder
+    from speechsynth.infer import Synthesizer
 
     utterances = _read_utterances(args)
     _check_output_dir(args.output_dir)
-    device = _device(args.device)
-    vocoder = load_vocoder(
-        args.vocoder,
-        griffin_lim_iters=args.griffin_lim_iters,
-        sigma=args.sigma,
-        denoiser_strength=args.denoiser_strength,
-        precision=args.vocoder_precision,
-    )
-    loaded = _load_acoustic_model(args, device)
+    vocoder = vocoder_from_args(args)
+    loaded = load_acoustic_model(args.model, args)
     synthesizer = Synthesizer(
         loaded,
         vocoder,
@@ -284,28 +277,41 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _load_acoustic_model(args: argparse.Namespace, device: torch.device) -> LoadedModel:
-    """A checkpoint on `device` at --precision, or a `speechsynth export` directory."""
+def vocoder_from_args(args: argparse.Namespace) -> Vocoder:
+    """The vocoder --vocoder names, with the vocoder options (`_add_tuning_options`)."""
+    from speechsynth.infer import load_vocoder
+
+    return load_vocoder(
+        args.vocoder,
+        griffin_lim_iters=args.griffin_lim_iters,
+        sigma=args.sigma,
+        denoiser_strength=args.denoiser_strength,
+        precision=args.vocoder_precision,
+    )
+
+
+def load_acoustic_model(model_path: Path, args: argparse.Namespace) -> LoadedModel:
+    """A checkpoint on --device at --precision, or a `speechsynth export` directory."""
     from speechsynth.export.runtime import is_onnx_export, load_onnx_tacotron2
     from speechsynth.infer.precision import prepare_for_inference
     from speechsynth.models.registry import load_model
 
-    if is_onnx_export(args.model):
+    if is_onnx_export(model_path):
         if args.precision != "fp32" or args.device not in (None, "cpu"):
             raise SpeechSynthError(
-                f"{args.model}: an ONNX export runs in fp32 on the CPU with ONNX Runtime; "
+                f"{model_path}: an ONNX export runs in fp32 on the CPU with ONNX Runtime; "
                 "drop --precision / --device"
             )
-        loaded = load_onnx_tacotron2(args.model)
+        loaded = load_onnx_tacotron2(model_path)
         if args.seed is not None and loaded.model.prenet_dropout_exported:
             log.warning(
                 "%s: the exported prenet dropout draws inside ONNX Runtime, which --seed cannot "
                 "seed; export with --no-prenet-dropout for repeatable output",
-                args.model,
+                model_path,
             )
         return loaded
-    loaded = load_model(args.model)
-    loaded.model = prepare_for_inference(loaded.model.to(device), args.precision)
+    loaded = load_model(model_path)
+    loaded.model = prepare_for_inference(loaded.model.to(_device(args.device)), args.precision)
     return loaded
 
 
