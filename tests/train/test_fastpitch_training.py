@@ -4,6 +4,7 @@ from pathlib import Path
 import pytest
 import torch
 from fastpitch_helpers import TINY_FASTPITCH, prepared_clips
+from training_helpers import iteration_records
 
 from speechsynth.data.text_mel_pitch import collate_fastpitch
 from speechsynth.infer.alignment import batch_alignment_scores
@@ -52,11 +53,6 @@ def with_files(clips, config):
         if directory:
             utterances = attach_files(utterances, Path(directory), field, "")
     return utterances
-
-
-def iteration_records(run_dir):
-    lines = (run_dir / "train_log.jsonl").read_text().splitlines()
-    return [record for line in lines if (record := json.loads(line))["event"] == "iteration"]
 
 
 def test_tiny_fastpitch_overfits_four_clips_with_teacher_durations(clips, tmp_path):

@@ -6,7 +6,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 from fastpitch_helpers import prepared_clips
-from training_helpers import write_dataset
+from training_helpers import iteration_records, write_dataset
 
 from speechsynth.cli import main
 from speechsynth.data.text_mel_pitch import collate_text_mel_durations
@@ -64,11 +64,6 @@ def fastspeech_config(clips, *settings):
 def with_files(clips, config):
     utterances = attach_files(clips[0], Path(config.data.mel_dir), "mel_path", "")
     return attach_files(utterances, Path(config.data.durations_dir), "duration_path", "")
-
-
-def iteration_records(run_dir):
-    lines = (run_dir / "train_log.jsonl").read_text().splitlines()
-    return [record for line in lines if (record := json.loads(line))["event"] == "iteration"]
 
 
 def test_tiny_fastspeech_overfits_four_clips_with_teacher_durations(clips, tmp_path):

@@ -1,8 +1,7 @@
-import json
 import statistics
 
 import pytest
-from training_helpers import TINY_TACOTRON2
+from training_helpers import TINY_TACOTRON2, iteration_records
 
 from speechsynth.data.formats import read_ljspeech
 from speechsynth.models.checkpoint import read_checkpoint
@@ -17,11 +16,6 @@ SHORTEST_CLIPS = ("LJ001-0008", "LJ001-0002", "LJ001-0013", "LJ001-0011")  # 1.8
 def shortest_clips(ljspeech_mini):
     by_id = {u.utterance_id: u for u in read_ljspeech(ljspeech_mini)}
     return [by_id[clip_id] for clip_id in SHORTEST_CLIPS]
-
-
-def iteration_records(run_dir) -> list[dict]:
-    lines = (run_dir / "train_log.jsonl").read_text().splitlines()
-    return [r for r in map(json.loads, lines) if r["event"] == "iteration"]
 
 
 def test_tiny_tacotron2_loss_falls_five_fold_on_four_clips(ljspeech_mini, tmp_path):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -38,6 +39,12 @@ def write_dataset(utterances: list[Utterance], directory: Path) -> Path:
         lines.append(f"{utterance.utterance_id}|{utterance.text}|{utterance.text}")
     (directory / "metadata.csv").write_text("\n".join(lines) + "\n")
     return directory
+
+
+def iteration_records(run_dir: Path) -> list[dict]:
+    """The per-step records of a run's train_log.jsonl."""
+    lines = (run_dir / "train_log.jsonl").read_text().splitlines()
+    return [record for line in lines if (record := json.loads(line))["event"] == "iteration"]
 
 
 def state_dicts_equal(first: dict, second: dict) -> bool:
