@@ -68,7 +68,7 @@ def run_export(args: argparse.Namespace) -> int:
     if loaded.name == "tacotron2":
         summary = export_tacotron2(
             loaded, args.output, prenet_dropout=not args.no_prenet_dropout, opset=args.opset
-        ).to_dict()
+        )
     elif loaded.name == "waveglow":
         summary = export_waveglow(loaded, args.output, sigma=args.sigma, opset=args.opset)
     else:

@@ -15,7 +15,6 @@ NVIDIA's export: one 256-wide keep-mask per layer and step, shared by the batch
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -134,22 +133,6 @@ class PostnetForExport(nn.Module):
         return mel_outputs + self.postnet(mel_outputs)
 
 
-@dataclass(frozen=True)
-class ExportSummary:
-    directory: Path
-    files: dict[str, str]
-    opset: int
-    prenet_dropout: bool
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "directory": str(self.directory),
-            "files": self.files,
-            "opset": self.opset,
-            "prenet_dropout": self.prenet_dropout,
-        }
-
-
 def example_inputs(model: Tacotron2, text_length: int = 16) -> dict[str, tuple[Tensor, ...]]:
     """Inputs of the right shapes and dtypes for each part (batch 1)."""
     config = model.config
@@ -193,8 +176,9 @@ def export_tacotron2(
     output_dir: str | Path,
     prenet_dropout: bool = True,
     opset: int = DEFAULT_OPSET,
-) -> ExportSummary:
-    """Write the three ONNX parts and the manifest to `output_dir` (all or nothing)."""
+) -> dict[str, Any]:
+    """Write the three ONNX parts and the manifest to `output_dir` (all or nothing)
+    -> a summary: directory, files, opset, prenet_dropout."""
     if loaded.name != "tacotron2":
         raise SpeechSynthError(
             f"{loaded.source}: a {loaded.name} checkpoint; this export takes Tacotron 2"
@@ -223,7 +207,12 @@ def export_tacotron2(
             )
         manifest = _manifest(loaded, prenet_dropout, opset)
         (staging / MANIFEST_NAME).write_text(json.dumps(manifest, indent=2) + "\n")
-    return ExportSummary(Path(output_dir), dict(PART_FILES), opset, prenet_dropout)
+    return {
+        "directory": str(output_dir),
+        "files": dict(PART_FILES),
+        "opset": opset,
+        "prenet_dropout": prenet_dropout,
+    }
 
 
 def _manifest(loaded: LoadedModel, prenet_dropout: bool, opset: int) -> dict[str, Any]:

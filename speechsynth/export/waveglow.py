@@ -56,7 +56,8 @@ class WaveGlowForExport(nn.Module):
 def export_waveglow(
     loaded: LoadedModel, output_dir: str | Path, sigma: float = DEFAULT_SIGMA, opset: int = 18
 ) -> dict[str, Any]:
-    """Write waveglow.onnx and its manifest to `output_dir` (all or nothing) -> a summary."""
+    """Write waveglow.onnx and its manifest to `output_dir` (all or nothing) -> a summary:
+    directory, files, opset, sigma."""
     if loaded.name != "waveglow":
         raise SpeechSynthError(f"{loaded.source}: not a WaveGlow checkpoint ({loaded.name})")
     if sigma < 0:
@@ -90,4 +91,9 @@ def export_waveglow(
             opset,
         )
         (staging / WAVEGLOW_MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
-    return {"directory": str(output_dir), "files": {"waveglow": WAVEGLOW_FILE}, "sigma": sigma}
+    return {
+        "directory": str(output_dir),
+        "files": {"waveglow": WAVEGLOW_FILE},
+        "opset": opset,
+        "sigma": sigma,
+    }
