@@ -10,7 +10,6 @@ utterance what it gets alone.
 from __future__ import annotations
 
 import json
-import os
 import time
 from pathlib import Path
 from typing import Any
@@ -132,9 +131,10 @@ class OnnxTacotron2(nn.Module):
             None, {"sequences": sequences, "sequence_lengths": np.array([len(ids)], np.int64)}
         )
         decoder_started = time.perf_counter()
-        frames, gates, alignments, stopped = self._decode(memory, processed_memory, max_steps)
+        frames, gates, alignments = self._decode(memory, processed_memory, max_steps)
         self.last_decoder_seconds += time.perf_counter() - decoder_started
         mel_length = _steps_before_stop(gates, self.config.gate_threshold)
+        stopped = mel_length < len(gates)
         # As `Tacotron2.infer`: frames after the stop frame are zeros, also for the postnet.
         made = mel_length + 1 if stopped else len(frames)
         mel = np.stack(frames, axis=1)[None].astype(np.float32)  # [1, n_mel, T]
@@ -153,13 +153,12 @@ class OnnxTacotron2(nn.Module):
 
     def _decode(
         self, memory: np.ndarray, processed_memory: np.ndarray, max_steps: int
-    ) -> tuple[list[np.ndarray], list[float], list[np.ndarray], bool]:
+    ) -> tuple[list[np.ndarray], list[float], list[np.ndarray]]:
         """NVIDIA's host loop: decoder_iter until the gate fires -> (frames [n_mel], gate
-        logits, attention weights [T_in], whether the gate fired)."""
+        logits, attention weights [T_in])."""
         feeds = self._initial_feeds(memory, processed_memory)
         state_names = DECODER_INPUTS[1:8]  # what the out_* outputs feed back, in order
         frames, gates, alignments = [], [], []
-        stopped = False
         for _ in range(max_steps):
             frame, gate, *state = self.decoder_iter.run(None, feeds)
             feeds.update(zip(state_names, state, strict=True))
@@ -167,11 +166,10 @@ class OnnxTacotron2(nn.Module):
             frames.append(frame[0])
             gates.append(float(gate[0, 0]))
             alignments.append(feeds["attention_weights"][0])
-            if _sigmoid(gates[-1]) > self.config.gate_threshold:
-                stopped = True
-                if not self.config.decoder_no_early_stopping:
-                    break
-        return frames, gates, alignments, stopped
+            fired = _sigmoid(gates[-1]) > self.config.gate_threshold
+            if fired and not self.config.decoder_no_early_stopping:
+                break
+        return frames, gates, alignments
 
     def _initial_feeds(self, memory: np.ndarray, processed_memory: np.ndarray) -> dict:
         config = self.config
@@ -233,7 +231,7 @@ def _stack_rows(rows: list[dict[str, np.ndarray]], text_width: int) -> Tacotron2
 
 def load_onnx_tacotron2(directory: str | Path, threads: int | None = None) -> LoadedModel:
     """An exported Tacotron 2 as a `LoadedModel`, ready for `Synthesizer`."""
-    threads = threads or int(os.environ.get("OMP_NUM_THREADS", "0") or 0) or None
+    threads = threads or torch.get_num_threads()  # as many as torch uses (OMP_NUM_THREADS)
     model = OnnxTacotron2(directory, threads)
     manifest = model.manifest
     return LoadedModel(
