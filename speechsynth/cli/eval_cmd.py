@@ -81,7 +81,11 @@ def register(commands: argparse._SubParsersAction) -> None:
         INTELLIGIBILITY_EPILOG,
     )
     parser.add_argument(
-        "--voice", type=Path, required=True, metavar="CKPT", help="acoustic model checkpoint"
+        "--voice",
+        type=Path,
+        required=True,
+        metavar="CKPT",
+        help="acoustic model checkpoint, or a `speechsynth export` directory (Tacotron 2)",
     )
     parser.add_argument(
         "--sentences", type=Path, required=True, metavar="FILE", help="the sentences to read"
