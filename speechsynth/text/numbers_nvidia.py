@@ -9,6 +9,7 @@ It runs after lowercasing, so it only ever sees lower-case text.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from speechsynth.text.numbers import INFLECT_MAX_DIGITS, inflect_engine
 
@@ -24,26 +25,33 @@ def _remove_commas(match: re.Match[str]) -> str:
     return match.group(1).replace(",", "")
 
 
-def _unit(count: int, singular: str, plural: str) -> str:
-    return singular if count == 1 else plural
+def _unit(count: int, singular: str) -> str:
+    return singular if count == 1 else singular + "s"
+
+
+def read_money(
+    amount: str,
+    currency: str,
+    whole_words: Callable[[int], str] = str,
+    cent_words: Callable[[int], str] = str,
+) -> str:
+    """NVIDIA's reading of an amount "D.C": "D dollars, C cents" (singular for 1; "zero
+    dollars" for nothing; C read as a whole number, so "3.5" is "3 dollars, 5 cents")."""
+    parts = amount.split(".")
+    if len(parts) > 2:
+        return f"{amount} {currency}s"  # an unexpected format: NVIDIA reads it as-is
+    whole = int(parts[0]) if parts[0] else 0
+    cents = int(parts[1]) if len(parts) > 1 and parts[1] else 0
+    pieces = []
+    if whole:
+        pieces.append(f"{whole_words(whole)} {_unit(whole, currency)}")
+    if cents:
+        pieces.append(f"{cent_words(cents)} {_unit(cents, 'cent')}")
+    return ", ".join(pieces) or f"zero {currency}s"
 
 
 def _expand_dollars(match: re.Match[str]) -> str:
-    amount = match.group(1)
-    parts = amount.split(".")
-    if len(parts) > 2:
-        return f"{amount} dollars"  # an unexpected format: NVIDIA reads it as-is
-    dollars = int(parts[0]) if parts[0] else 0
-    cents = int(parts[1]) if len(parts) > 1 and parts[1] else 0
-    dollar_words = f"{dollars} {_unit(dollars, 'dollar', 'dollars')}"
-    cent_words = f"{cents} {_unit(cents, 'cent', 'cents')}"
-    if dollars and cents:
-        return f"{dollar_words}, {cent_words}"
-    if dollars:
-        return dollar_words
-    if cents:
-        return cent_words
-    return "zero dollars"
+    return read_money(match.group(1), "dollar")
 
 
 def _expand_decimal_point(match: re.Match[str]) -> str:
@@ -63,17 +71,22 @@ def _expand_ordinal(match: re.Match[str]) -> str:
     return _number_to_words(match.group(0))
 
 
+def read_year(number: int) -> str:
+    """NVIDIA's reading of 1000 < n < 3000 as a year: "nineteen ninety-five", "two thousand
+    five", "twenty-one hundred"."""
+    if number == 2000:
+        return "two thousand"
+    if 2000 < number < 2010:
+        return "two thousand " + _number_to_words(number % 100)
+    if number % 100 == 0:
+        return _number_to_words(number // 100) + " hundred"
+    return _number_to_words(number, andword="", zero="oh", group=2).replace(", ", " ")
+
+
 def _expand_number(match: re.Match[str]) -> str:
     number = int(match.group(0))
     if 1000 < number < 3000:
-        if number == 2000:
-            return "two thousand"
-        if 2000 < number < 2010:
-            return "two thousand " + _number_to_words(number % 100)
-        if number % 100 == 0:
-            return _number_to_words(number // 100) + " hundred"
-        words = _number_to_words(number, andword="", zero="oh", group=2)
-        return words.replace(", ", " ")
+        return read_year(number)
     if len(str(number)) > INFLECT_MAX_DIGITS:
         # NVIDIA crashes on numbers beyond inflect's range; read the digits instead.
         return _spell_digits(match.group(0))

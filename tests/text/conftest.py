@@ -3,21 +3,13 @@
 from __future__ import annotations
 
 import pytest
-import torch
-
-
-def _load_inputs(parity_dir, name: str) -> dict:
-    path = parity_dir / f"{name}.pt"
-    if not path.exists():
-        pytest.skip(f"{path} is absent")
-    return torch.load(path, weights_only=True)["inputs"]
 
 
 @pytest.fixture(scope="session")
-def tacotron2_inputs(parity_dir) -> dict:
-    return _load_inputs(parity_dir, "tacotron2")
+def tacotron2_inputs(load_parity) -> dict:
+    return load_parity("tacotron2")["inputs"]
 
 
 @pytest.fixture(scope="session")
-def fastpitch10_inputs(parity_dir) -> dict:
-    return _load_inputs(parity_dir, "fastpitch10")
+def fastpitch10_inputs(load_parity) -> dict:
+    return load_parity("fastpitch10")["inputs"]
