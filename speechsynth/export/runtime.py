@@ -26,7 +26,12 @@ from speechsynth.export.tacotron2 import (
     PART_FILES,
 )
 from speechsynth.models.overrides import config_overridden
-from speechsynth.models.registry import LoadedModel
+from speechsynth.models.registry import (
+    SPEECHSYNTH_TEXT_RULES,
+    LoadedModel,
+    TextSetup,
+    load_model,
+)
 from speechsynth.models.tacotron2 import Tacotron2Config, Tacotron2Inference
 
 
@@ -240,6 +245,21 @@ def load_onnx_tacotron2(directory: str | Path, threads: int | None = None) -> Lo
         model,
         Path(directory),
         "onnx",
+        *manifest_text_setup(manifest),
+    )
+
+
+def manifest_text_setup(manifest: dict[str, Any]) -> TextSetup:
+    return TextSetup(
         tuple(manifest["text_cleaners"]),
         float(manifest["p_arpabet"]),
+        str(manifest.get("text_rules", SPEECHSYNTH_TEXT_RULES)),  # exports older than text_rules
     )
+
+
+def text_setup_of(path: str | Path) -> TextSetup:
+    """How the model at `path` reads text: a checkpoint (ours or NVIDIA's) or an export."""
+    path = Path(path)
+    if is_onnx_export(path):
+        return manifest_text_setup(read_manifest(path))
+    return load_model(path).text_setup

@@ -222,6 +222,7 @@ def _manifest(loaded: LoadedModel, prenet_dropout: bool, opset: int) -> dict[str
         "model_config": loaded.model.config.to_dict(),
         "text_cleaners": list(loaded.text_cleaners),
         "p_arpabet": loaded.p_arpabet,
+        "text_rules": loaded.text_rules,
         "prenet_dropout": prenet_dropout,
         "opset": opset,
         "files": dict(PART_FILES),

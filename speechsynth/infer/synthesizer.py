@@ -210,7 +210,7 @@ class Synthesizer:
     def _encode(self, utterances: Sequence[tuple[str, str]]) -> list[_Chunk]:
         loaded = self.loaded_model
         # A fresh processor per call: the same seed gives the same ARPAbet draws every call.
-        processor = TextProcessor(loaded.text_cleaners, loaded.p_arpabet, seed=self.seed)
+        processor = TextProcessor.for_setup(loaded.text_setup, seed=self.seed)
         chunks = []
         for index, (name, text) in enumerate(utterances):
             pieces = split_sentences(text, self.max_chars_per_chunk)

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from torch import Tensor, nn
 
@@ -18,12 +17,35 @@ from speechsynth.models.checkpoint import (
     read_checkpoint,
     unwrap_nvidia_checkpoint,
 )
-from speechsynth.models.fastpitch import FastPitch, FastPitchConfig
+from speechsynth.models.fastpitch import FastPitch, FastPitchConfig, is_nvidia_10_style
 from speechsynth.models.fastspeech import FastSpeech, FastSpeechConfig
 from speechsynth.models.tacotron2 import Tacotron2, Tacotron2Config
 from speechsynth.models.waveglow import WaveGlow, WaveGlowConfig
 
-log = logging.getLogger(__name__)
+
+class TextSetup(NamedTuple):
+    """How a model reads text: what its checkpoint or export says it was trained with."""
+
+    cleaners: tuple[str, ...]
+    p_arpabet: float
+    rules: str  # a name in speechsynth.text.TEXT_RULES
+
+
+NVIDIA_CLEANERS = ("english_cleaners",)
+# Names in speechsynth.text.TEXT_RULES (models/ sits beside text/, so it names them only).
+SPEECHSYNTH_TEXT_RULES = "speechsynth"
+NVIDIA_FASTPITCH11_RULES = "nvidia_fastpitch11"
+# What NVIDIA's FastPitch 1.1 `inference.py` reads with when nothing else is said (its parser
+# defaults), and the only symbol set our 148-row embeddings fit.
+NVIDIA_FASTPITCH11_CLEANERS = ("english_cleaners_v2",)
+NVIDIA_FASTPITCH11_SYMBOL_SET = "english_basic"
+
+
+def _fastpitch_nvidia_text(config: FastPitchConfig) -> TextSetup:
+    """FastPitch 1.0 read english_cleaners as Tacotron 2; 1.1's inference.py defaults otherwise."""
+    if is_nvidia_10_style(config):
+        return TextSetup(NVIDIA_CLEANERS, 0.0, SPEECHSYNTH_TEXT_RULES)
+    return TextSetup(NVIDIA_FASTPITCH11_CLEANERS, 0.0, NVIDIA_FASTPITCH11_RULES)
 
 
 @dataclass(frozen=True)
@@ -35,6 +57,12 @@ class ModelSpec:
     # (NVIDIA checkpoint's config or None, its state_dict) -> our config; default: make_config.
     # FastPitch tells 1.0 from 1.1; FastSpeech checkpoints hold no config (sizes from shapes).
     nvidia_config: Callable[[Mapping[str, Any] | None, Mapping[str, Tensor]], Any] | None = None
+    # our config of an NVIDIA checkpoint -> how NVIDIA's code reads text for it, when the
+    # checkpoint does not say; default: english_cleaners, read as Tacotron 2 does.
+    nvidia_text: Callable[[Any], TextSetup] | None = None
+    # (fresh model, state_dict to load) -> None: adapts the model's parametrisation to the file's
+    # (WaveGlow saved after remove_weightnorm holds folded weights).
+    adapt_to_state_dict: Callable[[Any, Mapping[str, Tensor]], None] | None = None
 
     def make_config(self, values: Mapping[str, Any] | None = None) -> Any:
         return self.config_class.from_dict(values or {})
@@ -56,9 +84,20 @@ MODELS: dict[str, ModelSpec] = {
     spec.name: spec
     for spec in (
         ModelSpec("tacotron2", Tacotron2Config, Tacotron2, "decoder.attention_rnn.weight_ih"),
-        ModelSpec("waveglow", WaveGlowConfig, WaveGlow, "convinv.0.conv.weight"),
         ModelSpec(
-            "fastpitch", FastPitchConfig, FastPitch, "pitch_emb.weight", FastPitchConfig.from_nvidia
+            "waveglow",
+            WaveGlowConfig,
+            WaveGlow,
+            "convinv.0.conv.weight",
+            adapt_to_state_dict=WaveGlow.fold_weight_norms_stored_folded,
+        ),
+        ModelSpec(
+            "fastpitch",
+            FastPitchConfig,
+            FastPitch,
+            "pitch_emb.weight",
+            FastPitchConfig.from_nvidia,
+            _fastpitch_nvidia_text,
         ),
         ModelSpec(
             "fastspeech",
@@ -96,9 +135,11 @@ class LoadedModel:
     origin: str  # "speechsynth" or "nvidia"
     text_cleaners: tuple[str, ...]
     p_arpabet: float = 0.0
+    text_rules: str = "speechsynth"  # a name in speechsynth.text.TEXT_RULES
 
-
-NVIDIA_CLEANERS = ("english_cleaners",)
+    @property
+    def text_setup(self) -> TextSetup:
+        return TextSetup(self.text_cleaners, self.p_arpabet, self.text_rules)
 
 
 def load_model(path: str | Path, expected_name: str | None = None) -> LoadedModel:
@@ -114,39 +155,45 @@ def load_model(path: str | Path, expected_name: str | None = None) -> LoadedMode
         data = content.get("experiment", {}).get("data", {})
         cleaners = tuple(data.get("cleaners", NVIDIA_CLEANERS))
         p_arpabet = float(data.get("p_arpabet", 0.0))
+        rules = str(data.get("text_rules", SPEECHSYNTH_TEXT_RULES))
         origin = "speechsynth"
     else:
         state_dict, nvidia_config = unwrap_nvidia_checkpoint(content, str(path))
         spec = _nvidia_spec(state_dict, expected_name, path)
         config = spec.config_from_nvidia(nvidia_config, state_dict)
-        cleaners, p_arpabet = nvidia_text_setup(content, path)
+        cleaners, p_arpabet, rules = nvidia_text_setup(content, spec, config, path)
         origin = "nvidia"
     model = spec.build(config)
+    if spec.adapt_to_state_dict is not None:
+        spec.adapt_to_state_dict(model, state_dict)
     load_state_dict_strict(model, state_dict, str(path))
     model.eval()
-    return LoadedModel(spec.name, config, model, path, origin, cleaners, p_arpabet)
+    return LoadedModel(spec.name, config, model, path, origin, cleaners, p_arpabet, rules)
 
 
-# FastPitch 1.1's cleaner for its NGC checkpoints; ours is NVIDIA's english_cleaners, which
-# differs from it only in rare cases (it keeps some punctuation v2 maps away).
-CLEANER_SUBSTITUTES = {"english_cleaners_v2": "english_cleaners"}
+def _nvidia_text_defaults(spec: ModelSpec, config: Any) -> TextSetup:
+    if spec.nvidia_text is None:
+        return TextSetup(NVIDIA_CLEANERS, 0.0, SPEECHSYNTH_TEXT_RULES)
+    return spec.nvidia_text(config)
 
 
-def nvidia_text_setup(content: Any, path: Path) -> tuple[tuple[str, ...], float]:
-    """(cleaners, p_arpabet) an NVIDIA checkpoint was trained with: FastPitch 1.1 files record
-    them in `train_setup` (its arguments); older files do not, and used english_cleaners."""
+def nvidia_text_setup(content: Any, spec: ModelSpec, config: Any, path: Path) -> TextSetup:
+    """How an NVIDIA checkpoint was trained to read: FastPitch 1.1 files record it in
+    `train_setup` (the training arguments: text_cleaners, p_arpabet, symbol_set) and read text
+    NVIDIA FastPitch 1.1's way; Tacotron 2, FastPitch 1.0 and FastSpeech use english_cleaners."""
+    defaults = _nvidia_text_defaults(spec, config)
     setup = content.get("train_setup") if isinstance(content, Mapping) else None
     if not isinstance(setup, Mapping):
-        return NVIDIA_CLEANERS, 0.0
-    names = setup.get("text_cleaners") or list(NVIDIA_CLEANERS)
-    names = [names] if isinstance(names, str) else list(names)
-    for name in names:
-        if name in CLEANER_SUBSTITUTES:
-            log.warning(
-                "%s: trained with %s, read here with %s", path, name, CLEANER_SUBSTITUTES[name]
-            )
-    cleaners = tuple(CLEANER_SUBSTITUTES.get(name, name) for name in names)
-    return cleaners, float(setup.get("p_arpabet") or 0.0)
+        return defaults
+    symbol_set = setup.get("symbol_set") or NVIDIA_FASTPITCH11_SYMBOL_SET
+    if symbol_set != NVIDIA_FASTPITCH11_SYMBOL_SET:
+        raise SpeechSynthError(
+            f"{path}: trained on NVIDIA's symbol set {symbol_set!r}; speechsynth reads "
+            f"{NVIDIA_FASTPITCH11_SYMBOL_SET!r} (148 symbols) only"
+        )
+    names = setup.get("text_cleaners") or list(NVIDIA_FASTPITCH11_CLEANERS)
+    names = (names,) if isinstance(names, str) else tuple(names)
+    return TextSetup(names, float(setup.get("p_arpabet") or 0.0), NVIDIA_FASTPITCH11_RULES)
 
 
 def _nvidia_spec(

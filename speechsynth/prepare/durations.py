@@ -214,7 +214,10 @@ def compute_durations(
             f"the mel front end makes {mel_config.n_mel_channels}"
         )
     refuse_duplicate_ids(utterances, "durations")
-    text_processor = text_processor or TextProcessor(loaded_model.text_cleaners, warn_once=True)
+    # No ARPAbet: a student trained on these durations must see the same symbols every epoch.
+    text_processor = text_processor or TextProcessor(
+        loaded_model.text_cleaners, warn_once=True, rules=loaded_model.text_rules
+    )
     output_dir = Path(output_dir)
     output_dir.mkdir(parents=True, exist_ok=True)
 

@@ -23,6 +23,7 @@ from typing import Any
 import yaml
 
 from speechsynth.errors import SpeechSynthError
+from speechsynth.text import TextProcessor
 
 SECTIONS = ("model", "train", "data")
 
@@ -68,11 +69,18 @@ class DataConfig:
     mel_dir: str = ""  # precomputed mels (`prepare mels --output DIR`); empty = compute on the fly
     cleaners: tuple[str, ...] = ("english_cleaners",)  # NVIDIA's, to match their checkpoints
     p_arpabet: float = 0.0
+    text_rules: str = "speechsynth"  # or "nvidia_fastpitch11": see speechsynth.text.TEXT_RULES
     segment_length: int = 8000  # vocoders: audio samples per training example (NVIDIA's recipe)
     pitch_dir: str = ""  # FastPitch: `prepare pitch` output (<id>.pt per clip, pitch_stats.json)
     durations_dir: str = ""  # FastPitch with teacher durations: `prepare durations` output
     pitch_mean: float = 0.0  # Hz; 0 = read pitch_stats.json in pitch_dir
     pitch_std: float = 0.0
+
+    def text_processor(self, seed: int | None) -> TextProcessor:
+        """How training reads the transcripts (each dropped character reported once)."""
+        return TextProcessor(
+            self.cleaners, self.p_arpabet, seed=seed, warn_once=True, rules=self.text_rules
+        )
 
 
 @dataclass

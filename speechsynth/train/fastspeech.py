@@ -29,7 +29,6 @@ from speechsynth.data.text_mel_pitch import (
 )
 from speechsynth.errors import SpeechSynthError
 from speechsynth.models.registry import get_spec
-from speechsynth.text import TextProcessor
 from speechsynth.train.config import ExperimentConfig
 from speechsynth.train.losses import fastspeech_loss
 from speechsynth.train.schedules import noam_learning_rate
@@ -81,7 +80,7 @@ class FastSpeechTask:
                 "FastSpeech learns from teacher durations, which count the teacher's symbols "
                 f"and never include ARPAbet: set data.p_arpabet=0 (got {config.data.p_arpabet})"
             )
-        processor = TextProcessor(config.data.cleaners, 0.0, seed=config.train.seed, warn_once=True)
+        processor = config.data.text_processor(config.train.seed)
         return TextMelDurationDataset(utterances, processor)
 
     def collate(self, items: list[Any]) -> TextMelDurationBatch:

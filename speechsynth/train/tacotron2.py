@@ -12,7 +12,6 @@ from speechsynth.data.text_mel import TextMelBatch, TextMelDataset, collate_text
 from speechsynth.errors import SpeechSynthError
 from speechsynth.infer.alignment import batch_alignment_scores
 from speechsynth.models.registry import get_spec
-from speechsynth.text import TextProcessor
 from speechsynth.train.config import ExperimentConfig
 from speechsynth.train.losses import guided_attention_loss, tacotron2_loss
 from speechsynth.train.schedules import annealed_learning_rate
@@ -64,9 +63,7 @@ class Tacotron2Task:
     def build_dataset(
         self, utterances: list[Utterance], config: ExperimentConfig, training: bool
     ) -> TextMelDataset:
-        processor = TextProcessor(
-            config.data.cleaners, config.data.p_arpabet, seed=config.train.seed, warn_once=True
-        )
+        processor = config.data.text_processor(config.train.seed)
         return TextMelDataset(utterances, processor)
 
     def collate(self, items: list[Any]) -> TextMelBatch:

@@ -10,7 +10,12 @@ import pytest
 import torch
 
 from speechsynth.errors import SpeechSynthError
-from speechsynth.export.runtime import OnnxTacotron2, is_onnx_export, load_onnx_tacotron2
+from speechsynth.export.runtime import (
+    OnnxTacotron2,
+    is_onnx_export,
+    load_onnx_tacotron2,
+    text_setup_of,
+)
 from speechsynth.export.tacotron2 import (
     DECODER_INPUTS,
     DECODER_OUTPUTS,
@@ -58,6 +63,9 @@ def test_export_has_nvidias_parts_names_and_dynamic_text_axis(deterministic_expo
     manifest = json.loads((deterministic_export / MANIFEST_NAME).read_text())
     assert manifest["model_name"] == "tacotron2" and manifest["prenet_dropout"] is False
     assert manifest["text_cleaners"] == ["english_cleaners"]
+    assert manifest["text_rules"] == "speechsynth"
+    # The export reads text as its checkpoint did, with nothing else (`text --model DIR`).
+    assert text_setup_of(deterministic_export) == (("english_cleaners",), 0.0, "speechsynth")
 
 
 def test_onnx_runtime_inference_matches_nvidia(deterministic_export, reference):

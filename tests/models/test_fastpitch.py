@@ -35,14 +35,8 @@ INFER_FIELDS = {  # NVIDIA's output name -> ours
 
 
 @pytest.fixture(scope="module")
-def references(parity_dir) -> dict[str, dict]:
-    loaded = {}
-    for name in FIXTURES:
-        path = parity_dir / f"{name}.pt"
-        if not path.exists():
-            pytest.skip(f"{path} is absent")
-        loaded[name] = torch.load(path, weights_only=True)
-    return loaded
+def references(load_parity) -> dict[str, dict]:
+    return {name: load_parity(name) for name in FIXTURES}
 
 
 @pytest.fixture(scope="module")
@@ -226,9 +220,9 @@ def test_pitch_transform_sees_normalised_pitch_lengths_and_the_buffers(reference
     assert output.pitch_pred.abs().max() == 0
     untrained = FastPitch(FastPitchConfig.from_nvidia(references["fastpitch10"]["config"]))
     untrained.eval().infer(inputs["text_ids"], inputs["input_lengths"], pitch_transform=transform)
-    assert float(seen["mean"]) == pytest.approx(218.14) and float(seen["std"]) == pytest.approx(
-        67.24
-    )
+    # One LJSpeech constant for training and this fallback: NVIDIA's published FastPitch 1.1 value.
+    assert float(seen["mean"]) == pytest.approx(214.72203)
+    assert float(seen["std"]) == pytest.approx(65.72038)
 
 
 def tiny_config(**overrides) -> FastPitchConfig:
@@ -311,18 +305,32 @@ def test_load_model_reads_an_nvidia_checkpoint(references, tmp_path, name):
     assert_close(nvidia_infer(loaded.model, reference, key).mels, expected, "loaded")
 
 
-def test_nvidia_fastpitch_11_checkpoints_bring_their_text_setup(parity_dir, tmp_path):
-    fixture = torch.load(parity_dir / "fastpitch11.pt", weights_only=True)
+def _fastpitch11_checkpoint(fixture: dict, path, setup: dict) -> None:
+    state = {"state_dict": fixture["state_dict"], "config": fixture["config"], "train_setup": setup}
+    torch.save(state, path)
+
+
+def test_nvidia_fastpitch_11_checkpoints_bring_their_text_setup(references, parity_dir, tmp_path):
     path = tmp_path / "FastPitch_checkpoint_1000.pt"
     setup = {
         "text_cleaners": ["english_cleaners_v2"],
         "p_arpabet": 1.0,
         "symbol_set": "english_basic",
     }
-    torch.save(
-        {"state_dict": fixture["state_dict"], "config": fixture["config"], "train_setup": setup},
-        path,
-    )
+    _fastpitch11_checkpoint(references["fastpitch11"], path, setup)
     loaded = load_model(path)
-    assert (loaded.text_cleaners, loaded.p_arpabet) == (("english_cleaners",), 1.0)
-    assert load_model(parity_dir / "fastpitch11.pt").p_arpabet == 0.0  # no train_setup
+    assert loaded.text_setup == (("english_cleaners_v2",), 1.0, "nvidia_fastpitch11")
+    # Without train_setup: what NVIDIA's FastPitch 1.1 inference.py reads by default.
+    bare = load_model(parity_dir / "fastpitch11.pt").text_setup
+    assert bare == (("english_cleaners_v2",), 0.0, "nvidia_fastpitch11")
+    # FastPitch 1.0 read english_cleaners, the Tacotron 2 way.
+    older = load_model(parity_dir / "fastpitch10.pt").text_setup
+    assert older == (("english_cleaners",), 0.0, "speechsynth")
+
+
+def test_nvidia_symbol_sets_we_cannot_read_are_refused(references, tmp_path):
+    path = tmp_path / "FastPitch_checkpoint_1000.pt"
+    setup = {"text_cleaners": ["english_cleaners_v2"], "symbol_set": "english_mandarin_basic"}
+    _fastpitch11_checkpoint(references["fastpitch11"], path, setup)
+    with pytest.raises(SpeechSynthError, match="symbol set 'english_mandarin_basic'"):
+        load_model(path)
