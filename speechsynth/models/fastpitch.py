@@ -54,7 +54,11 @@ PitchTransform = Callable[[Tensor, Tensor, Tensor, Tensor], Tensor]
 """`(pitch_normalised, text_lengths, mean_hz, std_hz) -> pitch_normalised`, as NVIDIA's
 `inference.py build_pitch_transformation` lambdas."""
 
-LJSPEECH_PITCH_MEAN, LJSPEECH_PITCH_STD = 218.14, 67.24  # NVIDIA's fallback when pitch_std == 0
+# LJSpeech's pitch statistics as NVIDIA publishes them for FastPitch 1.1 (train.py --pitch-mean /
+# --pitch-std defaults, pyin F0): training normalises with them when a corpus has none, and
+# inference uses them for a model whose pitch_std buffer is 0 (NVIDIA's inference.py hard-codes
+# 218.14 / 67.24 for that case: only such a model, never trained with pitch, would differ).
+LJSPEECH_PITCH_MEAN, LJSPEECH_PITCH_STD = 214.72203, 65.72038
 NVIDIA_10_ONLY_KEYS = ("max_seq_len",)
 NVIDIA_10_KWARGS = (  # FastPitch 1.0's constructor arguments (commit d057babe)
     "n_mel_channels", "max_seq_len", "n_symbols", "symbols_embedding_dim",

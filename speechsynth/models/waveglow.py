@@ -470,6 +470,13 @@ class WaveGlow(nn.Module):
 
     # ------------------------------------------------------------------ inference direction
 
+    def fold_weight_norms_stored_folded(self, state_dict: Mapping[str, Tensor]) -> None:
+        """Fold each weight norm that `state_dict` holds as a plain `weight` (a checkpoint saved
+        after `remove_weightnorm`), so that it loads strictly."""
+        for name, module in self.named_modules():
+            if isinstance(module, WeightNormConv1d) and f"{name}.weight" in state_dict:
+                module.fold()
+
     def remove_weightnorm(self) -> WaveGlow:
         """Fold every weight norm into a plain weight (NVIDIA's `remove_weightnorm`)."""
         for module in self.modules():

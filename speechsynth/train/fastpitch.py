@@ -20,8 +20,8 @@ from torch import Tensor, nn
 from speechsynth.data.formats import Utterance
 from speechsynth.data.text_mel_pitch import FastPitchBatch, FastPitchDataset, collate_fastpitch
 from speechsynth.errors import SpeechSynthError
+from speechsynth.models.fastpitch import LJSPEECH_PITCH_MEAN, LJSPEECH_PITCH_STD
 from speechsynth.models.registry import get_spec
-from speechsynth.text import TextProcessor
 from speechsynth.train.config import DataConfig, ExperimentConfig
 from speechsynth.train.losses import (
     attention_binarization_loss,
@@ -33,8 +33,6 @@ from speechsynth.train.tacotron2 import mel_image
 
 log = logging.getLogger(__name__)
 
-LJSPEECH_PITCH_MEAN = 214.72203  # NVIDIA FastPitch 1.1's defaults (LJSpeech, pyin)
-LJSPEECH_PITCH_STD = 65.72038
 PITCH_STATS_NAME = "pitch_stats.json"
 
 # NVIDIA's FastPitch recipe (scripts/train.sh, per GPU) where it differs from the defaults.
@@ -119,9 +117,7 @@ class FastPitchTask:
                 "teacher durations count the teacher's symbols, which never include ARPAbet: "
                 "set data.p_arpabet=0 (or train with the learned aligner)"
             )
-        processor = TextProcessor(
-            config.data.cleaners, config.data.p_arpabet, seed=config.train.seed, warn_once=True
-        )
+        processor = config.data.text_processor(config.train.seed)
         mean, std = pitch_statistics(config.data)
         source = "teacher" if teacher else "aligner"
         return FastPitchDataset(utterances, processor, mean, std, source)

@@ -15,11 +15,8 @@ FORWARD_KEYS = tuple(f"forward_{b}_alpha{a}" for b in ("b1", "b2") for a in ("1.
 
 
 @pytest.fixture(scope="module")
-def reference(parity_dir) -> dict:
-    path = parity_dir / "fastspeech.pt"
-    if not path.exists():
-        pytest.skip(f"{path} is absent")
-    return torch.load(path, weights_only=True)
+def reference(load_parity) -> dict:
+    return load_parity("fastspeech")
 
 
 @pytest.fixture(scope="module")

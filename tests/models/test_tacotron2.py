@@ -16,11 +16,8 @@ PARITY_OUTPUTS = ("mel_outputs", "mel_outputs_postnet", "gate_outputs", "alignme
 
 
 @pytest.fixture(scope="module")
-def reference(parity_dir) -> dict:
-    path = parity_dir / "tacotron2.pt"
-    if not path.exists():
-        pytest.skip(f"{path} is absent")
-    return torch.load(path, weights_only=True)
+def reference(load_parity) -> dict:
+    return load_parity("tacotron2")
 
 
 def make_model(reference: dict, **overrides) -> Tacotron2:

@@ -17,11 +17,8 @@ TOLERANCE = 1e-4
 
 
 @pytest.fixture(scope="module")
-def reference(parity_dir) -> dict:
-    path = parity_dir / "waveglow.pt"
-    if not path.exists():
-        pytest.skip(f"{path} is absent")
-    return torch.load(path, weights_only=True)
+def reference(load_parity) -> dict:
+    return load_parity("waveglow")
 
 
 def make_model(reference: dict) -> WaveGlow:
@@ -220,3 +217,15 @@ def test_own_checkpoint_loads(reference, tmp_path):
     loaded = load_model(path, expected_name="waveglow")
     assert (loaded.name, loaded.origin) == ("waveglow", "speechsynth")
     assert isinstance(loaded.model, WaveGlow) and not loaded.model.training
+
+
+def test_checkpoint_saved_after_remove_weightnorm_loads(reference, folded, tmp_path):
+    path = tmp_path / "waveglow_folded.pt"
+    state_dict = folded.state_dict()
+    assert "WN.0.start.weight" in state_dict and "WN.0.start.weight_g" not in state_dict
+    torch.save({"config": reference["config"], "state_dict": state_dict}, path)
+    loaded = load_model(path)
+    assert loaded.name == "waveglow"
+    inputs = reference["inputs"]
+    audio = loaded.model.infer(inputs["mel"], sigma=inputs["sigma"], noise=inputs["noise_draws"])
+    assert max_diff(audio, reference["outputs"]["audio"]) < TOLERANCE

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import soundfile
+import torch
 
 from speechsynth.data.formats import Utterance
 from speechsynth.train.tacotron2 import Tacotron2Task
@@ -51,6 +52,29 @@ def state_dicts_equal(first: dict, second: dict) -> bool:
     return first.keys() == second.keys() and all(
         np.array_equal(first[key].numpy(), second[key].numpy()) for key in first
     )
+
+
+def assert_same_first_adam_step(
+    first: tuple[dict, dict], second: tuple[dict, dict], learning_rate: float
+) -> None:
+    """Two runs of one Adam step, each given as (model state_dict, optimizer state_dict), took the
+    same step: equal gradients (Adam's first moment, 0.1 g, to float32 summation order) and
+    weights within 1 % of the learning rate. (Not weights within 1e-6: Adam's first update is
+    lr * g / (|g| + eps), so a gradient near eps turns float32 rounding of the sum into update
+    differences of ~1e-6 on some CPUs; a gradient of the wrong sign would still be off by 2 lr.)"""
+    (weights_a, optimizer_a), (weights_b, optimizer_b) = first, second
+    moments_a, moments_b = optimizer_a["state"], optimizer_b["state"]
+    assert moments_a.keys() == moments_b.keys() and moments_a
+    for index, moments in moments_a.items():
+        expected = moments["exp_avg"]
+        tolerance = 1e-5 * float(expected.abs().max()) + 1e-12
+        torch.testing.assert_close(
+            moments_b[index]["exp_avg"], expected, atol=tolerance, rtol=1e-4, msg=f"grad {index}"
+        )
+    for name, value in weights_a.items():
+        torch.testing.assert_close(
+            weights_b[name], value, atol=0.01 * learning_rate, rtol=1e-5, msg=name
+        )
 
 
 class DeterministicTacotron2Task(Tacotron2Task):
