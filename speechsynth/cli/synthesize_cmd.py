@@ -33,7 +33,8 @@ input:
   -i PHRASES        a phrase file: one utterance per line (named 0001, 0002, ...), or
                     `<name>|<text>` lines (written to OUTDIR/<name>.wav), or a .tsv with a header
                     naming an `output` and a `text` column (NVIDIA's phrases/*.tsv)
-  Text is cleaned with the cleaners the checkpoint was trained with (NVIDIA's: english_cleaners).
+  Text is read as the model was trained to read it (its cleaners, ARPAbet rules and
+  probability; `speechsynth text --model CKPT` shows what it reads).
   Long utterances are split at sentence ends (then commas, then spaces) into chunks of at most
   --max-chunk-chars characters, synthesised separately and joined with 0.15 s of silence.
 
