@@ -28,20 +28,34 @@ mel [B, 80, T] and z [B, 8, 32 T] (standard normal noise) in, audio [B, 256 T] o
 --sigma (0.6) fixed in the graph and NVIDIA's `infer_onnx` semantics (sigma scales the first 4
 noise channels; the 4 early ones enter as given), plus speechsynth_waveglow_onnx.json.
 
+A FastPitch (1.0 or 1.1) checkpoint becomes one graph, model.onnx: text [B, L] int64,
+text_lengths [B], pace [1] and NVIDIA's pitch transforms as tensors (pitch_flatten,
+pitch_invert, pitch_amplify, pitch_shift_hz, each [1]; neutral values 0, 0, 1, 0) in; mels
+[B, 80, T], mel_lengths, durations and pitch out. A FastSpeech checkpoint: text, text_lengths
+and alpha [1] in; mels, mel_lengths and durations out. Batch and text length are dynamic.
+`synthesize --model DIR` runs them with --pace / --pitch-* / --alpha (a custom pitch function
+needs the PyTorch checkpoint).
+
 Files are written to a staging directory and moved into DIR when all of them exported; the
-manifest is written last. FastPitch and FastSpeech export are not implemented yet."""
+manifest is written last."""
 
 EPILOG = """\
 examples:
   speechsynth export --model runs/t2/checkpoint_best.pt --output t2-onnx
   speechsynth synthesize --model t2-onnx --text 'Hello from ONNX Runtime.' -o out
   speechsynth export --model nvidia_tacotron2.pt --output t2-onnx --no-prenet-dropout --json
-  speechsynth export --model waveglow.pt --output waveglow-onnx --sigma 0.6"""
+  speechsynth export --model waveglow.pt --output waveglow-onnx --sigma 0.6
+  speechsynth export --model FastPitch_checkpoint_1000.pt --output fastpitch-onnx
+  speechsynth synthesize --model fastpitch-onnx --text 'Faster.' --pace 1.2 -o out"""
 
 
 def register(commands: argparse._SubParsersAction) -> None:
     parser = add_command(
-        commands, "export", "export a model to ONNX (Tacotron 2, WaveGlow)", DESCRIPTION, EPILOG
+        commands,
+        "export",
+        "export a model to ONNX (Tacotron 2, FastPitch, FastSpeech, WaveGlow)",
+        DESCRIPTION,
+        EPILOG,
     )
     parser.add_argument("--model", type=Path, required=True, metavar="CKPT", help="checkpoint")
     parser.add_argument("-o", "--output", type=Path, required=True, metavar="DIR")
@@ -59,23 +73,11 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 
 def run_export(args: argparse.Namespace) -> int:
-    from speechsynth.errors import SpeechSynthError
-    from speechsynth.export.tacotron2 import export_tacotron2
-    from speechsynth.export.waveglow import export_waveglow
+    from speechsynth.export.exporters import ExportOptions, export_model
     from speechsynth.models.registry import load_model
 
-    loaded = load_model(args.model)
-    if loaded.name == "tacotron2":
-        summary = export_tacotron2(
-            loaded, args.output, prenet_dropout=not args.no_prenet_dropout, opset=args.opset
-        )
-    elif loaded.name == "waveglow":
-        summary = export_waveglow(loaded, args.output, sigma=args.sigma, opset=args.opset)
-    else:
-        raise SpeechSynthError(
-            f"{args.model}: ONNX export of {loaded.name} is not implemented yet "
-            "(Tacotron 2 and WaveGlow are)"
-        )
+    options = ExportOptions(args.opset, not args.no_prenet_dropout, args.sigma)
+    summary = export_model(load_model(args.model), args.output, options)
     if args.json:
         print(json.dumps(summary, indent=2))
     else:

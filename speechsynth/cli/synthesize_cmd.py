@@ -25,8 +25,9 @@ SUMMARY = "synthesise text or a phrase file to WAV files"
 
 DESCRIPTION = """\
 Synthesise speech with an acoustic model checkpoint (Tacotron 2, FastPitch 1.0/1.1 or FastSpeech;
-ours or NVIDIA's), or a Tacotron 2 ONNX export directory (`speechsynth export`, run by ONNX
-Runtime), and a vocoder, writing OUTDIR/<name>.wav for each utterance and OUTDIR/summary.json.
+ours or NVIDIA's), or an ONNX export directory of any of them (`speechsynth export`, run by ONNX
+Runtime, pace / pitch / alpha controls included), and a vocoder, writing OUTDIR/<name>.wav for
+each utterance and OUTDIR/summary.json.
 
 input:
   --text TEXT       one utterance, written to OUTDIR/0001.wav
@@ -293,7 +294,7 @@ def vocoder_from_args(args: argparse.Namespace) -> Vocoder:
 
 def load_acoustic_model(model_path: Path, args: argparse.Namespace) -> LoadedModel:
     """A checkpoint on --device at --precision, or a `speechsynth export` directory."""
-    from speechsynth.export.runtime import is_onnx_export, load_onnx_tacotron2
+    from speechsynth.export.runtime import is_onnx_export, load_onnx_export
     from speechsynth.infer.precision import prepare_for_inference
     from speechsynth.models.registry import load_model
 
@@ -303,8 +304,8 @@ def load_acoustic_model(model_path: Path, args: argparse.Namespace) -> LoadedMod
                 f"{model_path}: an ONNX export runs in fp32 on the CPU with ONNX Runtime; "
                 "drop --precision / --device"
             )
-        loaded = load_onnx_tacotron2(model_path)
-        if args.seed is not None and loaded.model.prenet_dropout_exported:
+        loaded = load_onnx_export(model_path)
+        if args.seed is not None and getattr(loaded.model, "prenet_dropout_exported", False):
             log.warning(
                 "%s: the exported prenet dropout draws inside ONNX Runtime, which --seed cannot "
                 "seed; export with --no-prenet-dropout for repeatable output",

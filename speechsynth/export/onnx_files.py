@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import shutil
 import tempfile
@@ -14,8 +15,60 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
+from speechsynth import __version__
+from speechsynth.errors import SpeechSynthError
+from speechsynth.models.registry import LoadedModel
+
 DEFAULT_OPSET = 18  # the oldest opset torch's exporter writes natively
 EXPORTER_LOGGERS = ("torch.onnx", "onnxscript", "onnx_ir")
+# The manifest of an exported acoustic model (every model that reads text has the same schema).
+MANIFEST_NAME = "speechsynth_onnx.json"
+MANIFEST_FORMAT = 1
+
+
+def acoustic_manifest(
+    loaded: LoadedModel, files: dict[str, str], opset: int, **extra: Any
+) -> dict[str, Any]:
+    """What `speechsynth synthesize --model DIR` needs besides the graphs: the model's name and
+    config, how it reads text, the files, and `extra` (the model's own export options)."""
+    return {
+        "format": MANIFEST_FORMAT,
+        "model_name": loaded.name,
+        "model_config": loaded.model.config.to_dict(),
+        "text_cleaners": list(loaded.text_cleaners),
+        "p_arpabet": loaded.p_arpabet,
+        "text_rules": loaded.text_rules,
+        **extra,
+        "opset": opset,
+        "files": dict(files),
+        "source": str(loaded.source),
+        "speechsynth_version": __version__,
+    }
+
+
+def write_manifest(directory: Path, manifest: dict[str, Any]) -> None:
+    (directory / MANIFEST_NAME).write_text(json.dumps(manifest, indent=2) + "\n")
+
+
+def read_manifest(directory: Path) -> dict[str, Any]:
+    """The manifest of an export directory, with one-line errors for a missing, unreadable or
+    newer one."""
+    path = directory / MANIFEST_NAME
+    if not path.is_file():
+        raise SpeechSynthError(
+            f"{directory}: no {MANIFEST_NAME}; is it a directory written by `speechsynth export`?"
+        )
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise SpeechSynthError(
+            f"{path}: not valid JSON ({error}); export the model again"
+        ) from None
+    if not isinstance(manifest, dict) or manifest.get("format", 0) > MANIFEST_FORMAT:
+        raise SpeechSynthError(
+            f"{path}: not an export format this speechsynth reads; export the model again"
+        )
+    return manifest
 
 
 def export_graph(
@@ -75,3 +128,36 @@ def _quiet_loggers(names: tuple[str, ...]) -> Iterator[None]:
     finally:
         for logger, level in zip(loggers, levels, strict=True):
             logger.setLevel(level)
+
+
+def onnx_session(path: Path, threads: int | None) -> Any:
+    """An ONNX Runtime session for `path` on the CPU, with one-line errors for a missing or
+    unreadable file."""
+    try:
+        import onnxruntime
+    except ImportError:
+        raise SpeechSynthError(
+            "onnxruntime is not installed: pip install onnxruntime (it comes with speechsynth)"
+        ) from None
+    if not path.is_file():
+        raise SpeechSynthError(f"{path}: missing; export the model again (speechsynth export)")
+    options = onnxruntime.SessionOptions()
+    options.log_severity_level = 3
+    if threads:
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+    try:
+        return onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+    except Exception as error:  # onnxruntime raises its own untyped exceptions
+        first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error)
+        raise SpeechSynthError(
+            f"{path}: not a readable ONNX model ({first_line}); export the model again"
+        ) from None
+
+
+def require_model(manifest: dict[str, Any], name: str, directory: Path) -> None:
+    if manifest.get("model_name") != name:
+        raise SpeechSynthError(
+            f"{directory / MANIFEST_NAME}: an export of {manifest.get('model_name')!r}, "
+            f"not {name}; export the model again"
+        )

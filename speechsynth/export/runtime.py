@@ -9,8 +9,8 @@ utterance what it gets alone.
 
 from __future__ import annotations
 
-import json
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -19,12 +19,14 @@ import torch
 from torch import Tensor, nn
 
 from speechsynth.errors import SpeechSynthError
-from speechsynth.export.tacotron2 import (
-    DECODER_INPUTS,
-    MANIFEST_FORMAT,
+from speechsynth.export.onnx_files import (
     MANIFEST_NAME,
-    PART_FILES,
+    onnx_session,
+    read_manifest,
+    require_model,
 )
+from speechsynth.export.parallel_runtime import OnnxFastPitch, OnnxFastSpeech
+from speechsynth.export.tacotron2 import DECODER_INPUTS, PART_FILES
 from speechsynth.models.overrides import config_overridden
 from speechsynth.models.registry import (
     SPEECHSYNTH_TEXT_RULES,
@@ -40,49 +42,6 @@ def is_onnx_export(path: str | Path) -> bool:
     return (Path(path) / MANIFEST_NAME).is_file()
 
 
-def _session(path: Path, threads: int | None) -> Any:
-    try:
-        import onnxruntime
-    except ImportError:
-        raise SpeechSynthError(
-            "onnxruntime is not installed: pip install onnxruntime (it comes with speechsynth)"
-        ) from None
-    if not path.is_file():
-        raise SpeechSynthError(f"{path}: missing; export the model again (speechsynth export)")
-    options = onnxruntime.SessionOptions()
-    options.log_severity_level = 3
-    if threads:
-        options.intra_op_num_threads = threads
-        options.inter_op_num_threads = 1
-    try:
-        return onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-    except Exception as error:  # onnxruntime raises its own untyped exceptions
-        first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error)
-        raise SpeechSynthError(
-            f"{path}: not a readable ONNX model ({first_line}); export the model again"
-        ) from None
-
-
-def read_manifest(directory: Path) -> dict[str, Any]:
-    path = directory / MANIFEST_NAME
-    if not path.is_file():
-        raise SpeechSynthError(
-            f"{directory}: no {MANIFEST_NAME}; is it a directory written by `speechsynth export`?"
-        )
-    try:
-        manifest = json.loads(path.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise SpeechSynthError(
-            f"{path}: not valid JSON ({error}); export the model again"
-        ) from None
-    if manifest.get("format", 0) > MANIFEST_FORMAT or manifest.get("model_name") != "tacotron2":
-        raise SpeechSynthError(
-            f"{path}: export format {manifest.get('format')} of {manifest.get('model_name')!r} "
-            "is not one this speechsynth runs; export the model again with this version"
-        )
-    return manifest
-
-
 class OnnxTacotron2(nn.Module):
     """The three exported parts behind the PyTorch model's `infer` interface."""
 
@@ -90,10 +49,11 @@ class OnnxTacotron2(nn.Module):
         super().__init__()
         directory = Path(directory)
         manifest = read_manifest(directory)
+        require_model(manifest, "tacotron2", directory)
         self.config = Tacotron2Config.from_dict(manifest["model_config"])
         self.prenet_dropout_exported = bool(manifest["prenet_dropout"])
         self.encoder, self.decoder_iter, self.postnet = (
-            _session(directory / PART_FILES[part], threads)
+            onnx_session(directory / PART_FILES[part], threads)
             for part in ("encoder", "decoder_iter", "postnet")
         )
         self.directory = directory
@@ -234,19 +194,28 @@ def _stack_rows(rows: list[dict[str, np.ndarray]], text_width: int) -> Tacotron2
     )
 
 
-def load_onnx_tacotron2(directory: str | Path, threads: int | None = None) -> LoadedModel:
-    """An exported Tacotron 2 as a `LoadedModel`, ready for `Synthesizer`."""
+# Exported acoustic models by the manifest's model_name: each class takes (directory, threads)
+# and offers its PyTorch model's `infer` and `config`.
+ONNX_MODELS: dict[str, Callable[[Path, int | None], Any]] = {
+    "tacotron2": OnnxTacotron2,
+    "fastpitch": OnnxFastPitch,
+    "fastspeech": OnnxFastSpeech,
+}
+
+
+def load_onnx_export(directory: str | Path, threads: int | None = None) -> LoadedModel:
+    """An exported acoustic model as a `LoadedModel`, ready for `Synthesizer`."""
+    directory = Path(directory)
     threads = threads or torch.get_num_threads()  # as many as torch uses (OMP_NUM_THREADS)
-    model = OnnxTacotron2(directory, threads)
-    manifest = model.manifest
-    return LoadedModel(
-        "tacotron2",
-        model.config,
-        model,
-        Path(directory),
-        "onnx",
-        *manifest_text_setup(manifest),
-    )
+    manifest = read_manifest(directory)
+    name = manifest.get("model_name")
+    if name not in ONNX_MODELS:
+        raise SpeechSynthError(
+            f"{directory / MANIFEST_NAME}: an export of {name!r}; speechsynth runs exports of "
+            f"{', '.join(ONNX_MODELS)}"
+        )
+    model = ONNX_MODELS[name](directory, threads)
+    return LoadedModel(name, model.config, model, directory, "onnx", *manifest_text_setup(manifest))
 
 
 def manifest_text_setup(manifest: dict[str, Any]) -> TextSetup:

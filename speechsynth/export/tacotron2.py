@@ -14,7 +14,6 @@ NVIDIA's export: one 256-wide keep-mask per layer and step, shared by the batch
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -22,14 +21,18 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from speechsynth import __version__
 from speechsynth.errors import SpeechSynthError
-from speechsynth.export.onnx_files import DEFAULT_OPSET, export_graph, staged_directory
+from speechsynth.export.onnx_files import (
+    DEFAULT_OPSET,
+    MANIFEST_NAME,
+    acoustic_manifest,
+    export_graph,
+    staged_directory,
+    write_manifest,
+)
 from speechsynth.models.registry import LoadedModel
 from speechsynth.models.tacotron2 import DecoderState, Tacotron2, padding_mask
 
-MANIFEST_NAME = "speechsynth_onnx.json"
-MANIFEST_FORMAT = 1
 PART_FILES = {
     "encoder": "encoder.onnx",
     "decoder_iter": "decoder_iter.onnx",
@@ -205,27 +208,11 @@ def export_tacotron2(
                 shapes[part],
                 opset,
             )
-        manifest = _manifest(loaded, prenet_dropout, opset)
-        (staging / MANIFEST_NAME).write_text(json.dumps(manifest, indent=2) + "\n")
+        manifest = acoustic_manifest(loaded, PART_FILES, opset, prenet_dropout=prenet_dropout)
+        write_manifest(staging, manifest)
     return {
         "directory": str(output_dir),
         "files": dict(PART_FILES),
         "opset": opset,
         "prenet_dropout": prenet_dropout,
-    }
-
-
-def _manifest(loaded: LoadedModel, prenet_dropout: bool, opset: int) -> dict[str, Any]:
-    return {
-        "format": MANIFEST_FORMAT,
-        "model_name": loaded.name,
-        "model_config": loaded.model.config.to_dict(),
-        "text_cleaners": list(loaded.text_cleaners),
-        "p_arpabet": loaded.p_arpabet,
-        "text_rules": loaded.text_rules,
-        "prenet_dropout": prenet_dropout,
-        "opset": opset,
-        "files": dict(PART_FILES),
-        "source": str(loaded.source),
-        "speechsynth_version": __version__,
     }

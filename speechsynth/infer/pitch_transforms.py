@@ -46,12 +46,15 @@ class PitchTransformSpec:
         )
 
 
-def build_pitch_transform(spec: PitchTransformSpec) -> PitchTransform | None:
-    """The composed transform, or None when `spec` changes nothing."""
-    if spec.is_identity:
-        return None
+@dataclass(frozen=True)
+class PitchTransformation:
+    """A `PitchTransform` that keeps its spec, so that a runtime without Python callables (an
+    ONNX export) can take the same steps as tensors."""
 
-    def transform(pitch: Tensor, text_lengths: Tensor, mean: Tensor, std: Tensor) -> Tensor:
+    spec: PitchTransformSpec
+
+    def __call__(self, pitch: Tensor, text_lengths: Tensor, mean: Tensor, std: Tensor) -> Tensor:
+        spec = self.spec
         if spec.flatten:
             pitch = pitch * 0.0
         if spec.invert:
@@ -64,7 +67,12 @@ def build_pitch_transform(spec: PitchTransformSpec) -> PitchTransform | None:
             pitch = (spec.custom(pitch * std + mean, text_lengths) - mean) / std
         return pitch
 
-    return transform
+
+def build_pitch_transform(spec: PitchTransformSpec) -> PitchTransform | None:
+    """The composed transform, or None when `spec` changes nothing."""
+    if spec.is_identity:
+        return None
+    return PitchTransformation(spec)
 
 
 def linear_ramp(pitch_hz: Tensor, text_lengths: Tensor) -> Tensor:

@@ -179,7 +179,9 @@ class Synthesizer:
 
     @property
     def device(self) -> torch.device:
-        parameter = next(self.model.parameters(), None)  # an ONNX Runtime model has none
+        # An ONNX Runtime model has no parameters: its inputs come from the CPU.
+        parameters = self.model.parameters() if isinstance(self.model, nn.Module) else iter(())
+        parameter = next(parameters, None)
         return parameter.device if parameter is not None else torch.device("cpu")
 
     def synthesize(self, utterances: Sequence[tuple[str, str]]) -> list[SynthesisResult]:

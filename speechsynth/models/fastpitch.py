@@ -487,12 +487,10 @@ class FastPitch(nn.Module):
         return embedding(values).transpose(1, 2)
 
     def _pitch_statistics(self) -> tuple[Tensor, Tensor]:
-        if self.pitch_std[0] == 0.0:
-            return (
-                self.pitch_mean.new_tensor(LJSPEECH_PITCH_MEAN),
-                self.pitch_std.new_tensor(LJSPEECH_PITCH_STD),
-            )
-        return self.pitch_mean[0], self.pitch_std[0]
+        # torch.where, not `if`: an exported graph cannot branch on a buffer's value.
+        untrained = self.pitch_std[0] == 0.0
+        mean = torch.where(untrained, LJSPEECH_PITCH_MEAN, self.pitch_mean[0])
+        return mean, torch.where(untrained, LJSPEECH_PITCH_STD, self.pitch_std[0])
 
     def _decode(self, frames: Tensor, lengths: Tensor, invariant: bool) -> tuple[Tensor, Tensor]:
         """frames [B, T, d], lengths [B] -> (mel [B, T, n_mels], mask [B, T, 1])."""

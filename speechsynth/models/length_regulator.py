@@ -24,16 +24,17 @@ class Regulated(NamedTuple):
 
 
 def frame_counts(
-    durations: Tensor, pace: float = 1.0, alpha: float = 1.0, rounding: str = "half_even"
+    durations: Tensor,
+    pace: float | Tensor = 1.0,
+    alpha: float | Tensor = 1.0,
+    rounding: str = "half_even",
 ) -> Tensor:
     """durations [B, L] (frames, any dtype) -> int64 repeats [B, L]: d / pace * alpha, rounded."""
     if rounding not in ROUNDING_MODES:
         raise ValueError(f"rounding must be one of {ROUNDING_MODES}, got {rounding!r}")
-    scaled = durations.float()
-    if pace != 1.0:
-        scaled = scaled / pace
-    if alpha != 1.0:
-        scaled = scaled * alpha
+    # Always divided and multiplied (by 1.0 that is exact): `pace` and `alpha` may be tensors, as
+    # they are in an exported graph, where a Python `if` on them cannot be traced.
+    scaled = durations.float() / pace * alpha
     if rounding == "half_up":
         return (scaled + 0.5).long()
     return torch.round(scaled).long()
@@ -55,12 +56,16 @@ def regulate_length(
     repeats = frame_counts(durations, pace, alpha, rounding).clamp_min(0)
     ends = torch.cumsum(repeats, dim=1)
     lengths = ends[:, -1] if ends.size(1) else repeats.sum(dim=1)
-    total = int(lengths.max()) if lengths.numel() else 0
+    # `.item()` (not int()) so that an exported graph keeps T as a data-dependent size.
+    total = lengths.max().item() if lengths.numel() else 0
+    torch._check(total >= 0)
     if max_frames is not None:
-        total = min(total, max_frames)
+        total = torch.sym_min(total, max_frames)
         lengths = lengths.clamp_max(max_frames)
     frame_index = torch.arange(total, device=features.device).expand(features.size(0), total)
-    symbol = torch.searchsorted(ends, frame_index.contiguous(), right=True)
+    # The symbol a frame belongs to: how many symbols end at or before it (searchsorted with
+    # right=True, written as a count because ONNX has no searchsorted).
+    symbol = (ends.unsqueeze(1) <= frame_index.unsqueeze(2)).sum(dim=2)
     symbol = symbol.clamp_max(max(features.size(1) - 1, 0))
     gathered = features.gather(1, symbol.unsqueeze(2).expand(-1, -1, features.size(2)))
     valid = (frame_index < lengths.unsqueeze(1)).unsqueeze(2)

@@ -35,6 +35,7 @@ import math
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
+from torch.fx.experimental.symbolic_shapes import guard_or_false
 
 QKV_LAYOUTS = ("chunked", "per_head")
 POSITION_KINDS = ("concatenated", "table")
@@ -137,7 +138,8 @@ class MultiHeadSelfAttention(nn.Module):
         else:
             grouped = qkv.view(batch, length, self.n_head, 3 * self.d_head)
             parts = list(grouped.split(self.d_head, dim=3))
-        q, k, v = (p.permute(2, 0, 1, 3).reshape(-1, length, self.d_head) for p in parts)
+        heads = self.n_head * batch  # not -1: T may be a data-dependent size in an export
+        q, k, v = (p.permute(2, 0, 1, 3).reshape(heads, length, self.d_head) for p in parts)
         return q, k, v
 
 
@@ -237,7 +239,9 @@ class FFTransformer(nn.Module):
         """
         x = inputs if self.word_emb is None else self.word_emb(inputs)
         mask = mask_from_lengths(lengths, x.size(1)).unsqueeze(2)
-        if x.size(1) == 0:  # nothing to attend to; convolutions reject empty inputs
+        # Nothing to attend to (convolutions reject empty inputs). guard_or_false: an exported
+        # graph, whose T is data-dependent, takes the non-empty path.
+        if guard_or_false(x.size(1) == 0):
             return x, mask
         positions = self.pos_emb(x.size(1), x.dtype) * mask
         x = self.drop(x + positions + conditioning)

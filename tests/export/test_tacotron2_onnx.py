@@ -13,7 +13,7 @@ from speechsynth.errors import SpeechSynthError
 from speechsynth.export.runtime import (
     OnnxTacotron2,
     is_onnx_export,
-    load_onnx_tacotron2,
+    load_onnx_export,
     text_setup_of,
 )
 from speechsynth.export.tacotron2 import (
@@ -130,16 +130,16 @@ def test_exported_prenet_dropout_stays_on_at_inference(loaded, tmp_path):
 
 def test_a_broken_export_is_a_one_line_error(deterministic_export, tmp_path):
     with pytest.raises(SpeechSynthError, match="is it a directory written by"):
-        load_onnx_tacotron2(tmp_path)
+        load_onnx_export(tmp_path)
     broken = tmp_path / "broken"
     broken.mkdir()
     for name in ("encoder.onnx", "decoder_iter.onnx", MANIFEST_NAME):
         (broken / name).write_bytes((deterministic_export / name).read_bytes())
     with pytest.raises(SpeechSynthError, match=r"postnet\.onnx: missing"):
-        load_onnx_tacotron2(broken)
+        load_onnx_export(broken)
     (broken / "postnet.onnx").write_bytes(b"not onnx")
     with pytest.raises(SpeechSynthError, match=r"postnet\.onnx: not a readable ONNX model"):
-        load_onnx_tacotron2(broken)
+        load_onnx_export(broken)
 
 
 def test_only_tacotron2_exports(parity_dir, tmp_path):
