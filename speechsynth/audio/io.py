@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 from pathlib import Path
+from typing import Any
 
 import librosa
 import numpy as np
@@ -51,6 +52,18 @@ def _resample(
         )
     log.warning("%s: resampling %d Hz -> %d Hz", path, file_rate, sampling_rate)
     return librosa.resample(audio, orig_sr=file_rate, target_sr=sampling_rate)
+
+
+def save_mel(path: str | os.PathLike, mel: Any) -> None:
+    """Write a log-mel [n_mels, frames] as a float32 .npy file atomically (as NVIDIA's inference
+    scripts can save mels for a separate vocoder run)."""
+    array = np.asarray(mel, dtype=np.float32)
+    if array.ndim != 2:
+        raise SpeechSynthError(f"{path}: a mel must be [n_mels, frames], got {array.shape}")
+    if not np.all(np.isfinite(array)):
+        raise SpeechSynthError(f"{path}: refusing to write a mel containing NaN or infinity")
+    with atomic_path(path) as temp_path:
+        np.save(temp_path, array)
 
 
 def save_audio(

@@ -141,6 +141,11 @@ def register(commands: argparse._SubParsersAction) -> None:
     )
     _add_tuning_options(parser)
     _add_prosody_options(parser)
+    parser.add_argument(
+        "--save-mels",
+        action="store_true",
+        help="also write each utterance's mel as OUTDIR/<name>.npy ([80, frames] float32 log-mel)",
+    )
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")
     parser.set_defaults(run=run)
 
@@ -270,7 +275,7 @@ def run(args: argparse.Namespace) -> int:
         **_prosody(args, loaded.name),
     )
     results = synthesizer.synthesize(utterances)
-    summary = _summary(_settings(args, synthesizer), results)
+    summary = _summary(_settings(args, synthesizer), results, args.save_mels)
     _write_outputs(args.output_dir, results, summary)
     if args.json:
         print(json.dumps(summary, indent=2, ensure_ascii=False))
@@ -373,16 +378,20 @@ def _settings(args: argparse.Namespace, synthesizer: Synthesizer) -> dict[str, A
 def _write_outputs(
     output_dir: Path, results: list[SynthesisResult], summary: dict[str, Any]
 ) -> None:
-    from speechsynth.audio.io import save_audio
+    from speechsynth.audio.io import save_audio, save_mel
 
-    for result in results:
-        save_audio(output_dir / f"{result.name}.wav", result.audio, summary["sampling_rate"])
+    for result, row in zip(results, summary["utterances"], strict=True):
+        save_audio(output_dir / row["wav"], result.audio, summary["sampling_rate"])
+        if "mel" in row:
+            save_mel(output_dir / row["mel"], result.mel)
     write_text_atomic(
         output_dir / SUMMARY_NAME, json.dumps(summary, indent=2, ensure_ascii=False) + "\n"
     )
 
 
-def _summary(settings: dict[str, Any], results: list[SynthesisResult]) -> dict[str, Any]:
+def _summary(
+    settings: dict[str, Any], results: list[SynthesisResult], save_mels: bool = False
+) -> dict[str, Any]:
     """The run's settings, one entry per utterance, and totals (as summary.json holds them)."""
     audio_seconds = sum(result.seconds for result in results)
     synthesis_seconds = sum(result.synthesis_seconds for result in results)
@@ -393,6 +402,7 @@ def _summary(settings: dict[str, Any], results: list[SynthesisResult]) -> dict[s
                 "name": result.name,
                 "text": result.text,
                 "wav": f"{result.name}.wav",
+                **({"mel": f"{result.name}.npy"} if save_mels else {}),
                 "seconds": round(result.seconds, 4),
                 "frames": result.n_frames,
                 "hit_max_decoder_steps": result.hit_max_decoder_steps,

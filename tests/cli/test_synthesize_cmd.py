@@ -1,6 +1,7 @@
 import json
 import logging
 
+import numpy
 import pytest
 import soundfile
 
@@ -157,3 +158,18 @@ def test_waveglow_checkpoint_as_the_vocoder(checkpoint, parity_dir, tmp_path):
     assert rate == 22050
     assert len(audio) == 256 * summary["utterances"][0]["frames"]
     assert abs(audio).max() > 0  # a real waveform, not silence
+
+
+def test_save_mels_writes_each_utterances_mel_beside_its_wav(checkpoint, tmp_path):
+    output_dir = tmp_path / "out"
+    assert _synthesize(checkpoint, "--text", "Hello.", "-o", str(output_dir), "--save-mels") == 0
+    summary = json.loads((output_dir / "summary.json").read_text(encoding="utf-8"))
+    entry = summary["utterances"][0]
+    mel = numpy.load(output_dir / entry["mel"])
+    assert (entry["mel"], mel.dtype, mel.shape) == ("0001.npy", numpy.float32, (80, STEPS))
+    assert numpy.isfinite(mel).all() and mel.std() > 0
+    assert sorted(path.name for path in output_dir.iterdir()) == [
+        "0001.npy",
+        "0001.wav",
+        "summary.json",
+    ]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy
 import onnx
 import pytest
 import torch
@@ -162,10 +163,12 @@ def test_synthesize_runs_exports_with_their_controls(exports, parity_dir, tmp_pa
     }
     for name, options in runs.items():
         argv = ["synthesize", *options, "--text", "Printing, in the only sense.", "--json"]
-        assert main([*argv, "-o", str(tmp_path / name)]) == 0
+        assert main([*argv, "--save-mels", "-o", str(tmp_path / name)]) == 0
         summary = json.loads(capsys.readouterr().out)
-        assert summary["utterances"][0]["frames"] > 0
+        frames = summary["utterances"][0]["frames"]
+        assert frames > 0
         assert (tmp_path / name / "0001.wav").stat().st_size > 1000
+        assert numpy.load(tmp_path / name / "0001.npy").shape == (80, frames)
 
 
 def test_broken_exports_are_one_line_errors(exports, tmp_path):
