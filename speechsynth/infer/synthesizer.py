@@ -23,7 +23,7 @@ from speechsynth.errors import SpeechSynthError
 from speechsynth.infer.pitch_transforms import PitchTransform
 from speechsynth.infer.vocoders import SILENCE_LOG_MEL, Vocoder
 from speechsynth.models.overrides import config_overridden
-from speechsynth.models.registry import LoadedModel
+from speechsynth.models.registry import MODELS, LoadedModel
 from speechsynth.text import TextProcessor, split_sentences
 
 log = logging.getLogger(__name__)
@@ -149,10 +149,7 @@ class Synthesizer:
         alpha: float = 1.0,
     ) -> None:
         if loaded_model.name not in MODEL_RUNNERS:
-            raise SpeechSynthError(
-                f"synthesis with {loaded_model.name} is not supported yet "
-                f"(supported: {', '.join(MODEL_RUNNERS)})"
-            )
+            raise SpeechSynthError(_not_a_text_model(loaded_model))
         _check_at_least("batch_size", batch_size, 1)
         _check_at_least("max_decoder_steps", max_decoder_steps, 1)
         _check_at_least("max_chars_per_chunk", max_chars_per_chunk, 1)
@@ -281,6 +278,19 @@ class Synthesizer:
             self.decoder_step_limit,
             result.seconds,
         )
+
+
+def _not_a_text_model(loaded: LoadedModel) -> str:
+    spec = MODELS.get(loaded.name)
+    if spec is not None and spec.role == "vocoder":
+        return (
+            f"{loaded.source}: a {loaded.name} checkpoint is a vocoder (mel -> audio), not a text "
+            f"model; pass it with --vocoder, and a {', '.join(MODEL_RUNNERS)} model as the voice"
+        )
+    return (
+        f"{loaded.source}: synthesis with {loaded.name} is not supported "
+        f"(text models: {', '.join(MODEL_RUNNERS)})"
+    )
 
 
 def _check_at_least(name: str, value: float | None, minimum: float) -> None:

@@ -146,11 +146,23 @@ def write_checkpoint(path: str | os.PathLike, payload: Mapping[str, Any]) -> Non
         torch.save(record, temp_path)
 
 
+# What a file torch.save wrote starts with: a zip archive (torch >= 1.6), or a pickle's protocol
+# opcode (older files).
+_ZIP_MAGIC, _PICKLE_MAGIC = b"PK\x03\x04", b"\x80"
+
+
 def load_file(path: str | os.PathLike) -> Any:
     """`torch.load` (tensors and plain containers only) with one-line errors naming the file."""
     path = Path(path)
     if not path.is_file():
         raise SpeechSynthError(f"{path}: checkpoint not found; check the path")
+    with path.open("rb") as file:
+        start = file.read(len(_ZIP_MAGIC))
+    if not start.startswith((_ZIP_MAGIC, _PICKLE_MAGIC)):
+        raise SpeechSynthError(
+            f"{path}: not a checkpoint (a PyTorch file is a zip archive or a pickle; this one "
+            f"starts with {start!r}); check the path"
+        )
     try:
         return torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as error:

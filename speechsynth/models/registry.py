@@ -63,6 +63,7 @@ class ModelSpec:
     # (fresh model, state_dict to load) -> None: adapts the model's parametrisation to the file's
     # (WaveGlow saved after remove_weightnorm holds folded weights).
     adapt_to_state_dict: Callable[[Any, Mapping[str, Tensor]], None] | None = None
+    role: str = "acoustic"  # "acoustic" (text -> mel) or "vocoder" (mel -> audio)
 
     def make_config(self, values: Mapping[str, Any] | None = None) -> Any:
         return self.config_class.from_dict(values or {})
@@ -90,6 +91,7 @@ MODELS: dict[str, ModelSpec] = {
             WaveGlow,
             "convinv.0.conv.weight",
             adapt_to_state_dict=WaveGlow.fold_weight_norms_stored_folded,
+            role="vocoder",
         ),
         ModelSpec(
             "fastpitch",

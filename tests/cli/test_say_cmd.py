@@ -122,3 +122,11 @@ def test_the_bundled_voice_speaks_a_sentence(tmp_path, capsys):
     assert 0.045 * len(SENTENCE) < seconds < 0.15 * len(SENTENCE)  # 2 to 6.6 s: speech-like pace
     assert np.sqrt(np.mean(audio**2)) > 0.01  # not silent
     assert summary["real_time_factor"] < 1.0  # faster than real time
+
+
+def test_a_vocoder_given_as_the_voice_says_to_pass_it_as_the_vocoder(parity_dir, tmp_path, capsys):
+    waveglow = str(parity_dir / "waveglow.pt")
+    assert main(["say", "--voice", waveglow, "Hello.", "-o", str(tmp_path / "x.wav")]) == 2
+    err = capsys.readouterr().err
+    assert "is a vocoder (mel -> audio), not a text model; pass it with --vocoder" in err
+    assert not (tmp_path / "x.wav").exists()

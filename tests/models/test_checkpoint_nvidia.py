@@ -11,6 +11,7 @@ from speechsynth.models.checkpoint import (
     strip_prefixes,
     unwrap_nvidia_checkpoint,
 )
+from speechsynth.models.registry import load_model
 from speechsynth.models.tacotron2 import Tacotron2, Tacotron2Config
 
 SMALL = {
@@ -103,3 +104,10 @@ def test_long_key_lists_are_shortened(trained):
     model = Tacotron2(Tacotron2Config(**{**SMALL, "postnet_embedding_dim": 24}))
     with pytest.raises(SpeechSynthError, match=r"shape mismatches \([^)]*, \.\.\.\)"):
         load_state_dict_strict(model, trained.state_dict(), "small.pt")
+
+
+def test_a_text_file_named_like_a_checkpoint_is_not_a_checkpoint(tmp_path):
+    path = tmp_path / "model.pt"
+    path.write_text("Hello, I am a text file.\n", encoding="utf-8")
+    with pytest.raises(SpeechSynthError, match=r"model\.pt: not a checkpoint \(a PyTorch file"):
+        load_model(path)
