@@ -142,6 +142,19 @@ def register(commands: argparse._SubParsersAction) -> None:
     _add_tuning_options(parser)
     _add_prosody_options(parser)
     parser.add_argument(
+        "--providers",
+        metavar="LIST",
+        help="ONNX exports: execution providers in order of preference, from tensorrt, cuda, cpu "
+        "(default: every one installed, best first; TensorRT runs in fp16 with NVIDIA's profiles)",
+    )
+    parser.add_argument(
+        "--engine-cache",
+        type=Path,
+        metavar="DIR",
+        help="ONNX exports on TensorRT: where built engines are kept (default: "
+        "MODEL_DIR/tensorrt_cache)",
+    )
+    parser.add_argument(
         "--save-mels",
         action="store_true",
         help="also write each utterance's mel as OUTDIR/<name>.npy ([80, frames] float32 log-mel)",
@@ -299,17 +312,21 @@ def vocoder_from_args(args: argparse.Namespace) -> Vocoder:
 
 def load_acoustic_model(model_path: Path, args: argparse.Namespace) -> LoadedModel:
     """A checkpoint on --device at --precision, or a `speechsynth export` directory."""
+    from speechsynth.export.providers import ProviderSettings, parse_provider_names
     from speechsynth.export.runtime import is_onnx_export, load_onnx_export
     from speechsynth.infer.precision import prepare_for_inference
     from speechsynth.models.registry import load_model
 
+    providers = getattr(args, "providers", None)
+    engine_cache = getattr(args, "engine_cache", None)
     if is_onnx_export(model_path):
         if args.precision != "fp32" or args.device not in (None, "cpu"):
             raise SpeechSynthError(
-                f"{model_path}: an ONNX export runs in fp32 on the CPU with ONNX Runtime; "
-                "drop --precision / --device"
+                f"{model_path}: an ONNX export runs in fp32 with ONNX Runtime; choose its "
+                "execution providers with --providers, and drop --precision / --device"
             )
-        loaded = load_onnx_export(model_path)
+        names = parse_provider_names(providers) if providers else None
+        loaded = load_onnx_export(model_path, providers=ProviderSettings(names, engine_cache))
         if args.seed is not None and getattr(loaded.model, "prenet_dropout_exported", False):
             log.warning(
                 "%s: the exported prenet dropout draws inside ONNX Runtime, which --seed cannot "
@@ -317,6 +334,11 @@ def load_acoustic_model(model_path: Path, args: argparse.Namespace) -> LoadedMod
                 model_path,
             )
         return loaded
+    if providers or engine_cache:
+        raise SpeechSynthError(
+            f"{model_path}: --providers and --engine-cache choose how an ONNX export runs; this "
+            "is a PyTorch checkpoint (use --device)"
+        )
     loaded = load_model(model_path)
     loaded.model = prepare_for_inference(loaded.model.to(_device(args.device)), args.precision)
     return loaded

@@ -17,6 +17,7 @@ from torch import Tensor, nn
 
 from speechsynth import __version__
 from speechsynth.errors import SpeechSynthError
+from speechsynth.export.providers import ProviderSettings, choose_providers, provider_options
 from speechsynth.models.registry import LoadedModel
 
 DEFAULT_OPSET = 18  # the oldest opset torch's exporter writes natively
@@ -130,9 +131,9 @@ def _quiet_loggers(names: tuple[str, ...]) -> Iterator[None]:
             logger.setLevel(level)
 
 
-def onnx_session(path: Path, threads: int | None) -> Any:
-    """An ONNX Runtime session for `path` on the CPU, with one-line errors for a missing or
-    unreadable file."""
+def onnx_session(path: Path, threads: int | None, providers: ProviderSettings | None = None) -> Any:
+    """An ONNX Runtime session for `path` on the chosen execution providers (default: the best
+    installed), with one-line errors for a missing or unreadable file."""
     try:
         import onnxruntime
     except ImportError:
@@ -146,8 +147,11 @@ def onnx_session(path: Path, threads: int | None) -> Any:
     if threads:
         options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
+    settings = providers or ProviderSettings()
+    names = choose_providers(settings.names, onnxruntime.get_available_providers())
+    chosen = provider_options(names, path, settings)
     try:
-        return onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        return onnxruntime.InferenceSession(str(path), options, providers=chosen)
     except Exception as error:  # onnxruntime raises its own untyped exceptions
         first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error)
         raise SpeechSynthError(

@@ -18,6 +18,7 @@ from torch import Tensor
 from speechsynth.errors import SpeechSynthError
 from speechsynth.export.onnx_files import onnx_session, read_manifest, require_model
 from speechsynth.export.parallel import NEUTRAL_CONTROLS, TEXT_INPUTS
+from speechsynth.export.providers import ProviderSettings
 from speechsynth.models.fastpitch import FastPitchInference
 from speechsynth.models.fastspeech import FastSpeechInference
 from speechsynth.models.registry import get_spec
@@ -28,14 +29,19 @@ class OnnxParallelModel:
 
     model_name = ""
 
-    def __init__(self, directory: str | Path, threads: int | None = None) -> None:
+    def __init__(
+        self,
+        directory: str | Path,
+        threads: int | None = None,
+        providers: ProviderSettings | None = None,
+    ) -> None:
         directory = Path(directory)
         manifest = read_manifest(directory)
         require_model(manifest, self.model_name, directory)
         self.directory = directory
         self.manifest = manifest
         self.config = get_spec(self.model_name).make_config(manifest["model_config"])
-        self.session = onnx_session(directory / manifest["files"]["model"], threads)
+        self.session = onnx_session(directory / manifest["files"]["model"], threads, providers)
 
     def eval(self) -> OnnxParallelModel:
         return self  # already an inference graph; here so the synthesizer can treat it alike

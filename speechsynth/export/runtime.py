@@ -26,6 +26,7 @@ from speechsynth.export.onnx_files import (
     require_model,
 )
 from speechsynth.export.parallel_runtime import OnnxFastPitch, OnnxFastSpeech
+from speechsynth.export.providers import ProviderSettings
 from speechsynth.export.tacotron2 import DECODER_INPUTS, PART_FILES
 from speechsynth.models.overrides import config_overridden
 from speechsynth.models.registry import (
@@ -45,7 +46,12 @@ def is_onnx_export(path: str | Path) -> bool:
 class OnnxTacotron2(nn.Module):
     """The three exported parts behind the PyTorch model's `infer` interface."""
 
-    def __init__(self, directory: str | Path, threads: int | None = None):
+    def __init__(
+        self,
+        directory: str | Path,
+        threads: int | None = None,
+        providers: ProviderSettings | None = None,
+    ):
         super().__init__()
         directory = Path(directory)
         manifest = read_manifest(directory)
@@ -53,7 +59,7 @@ class OnnxTacotron2(nn.Module):
         self.config = Tacotron2Config.from_dict(manifest["model_config"])
         self.prenet_dropout_exported = bool(manifest["prenet_dropout"])
         self.encoder, self.decoder_iter, self.postnet = (
-            onnx_session(directory / PART_FILES[part], threads)
+            onnx_session(directory / PART_FILES[part], threads, providers)
             for part in ("encoder", "decoder_iter", "postnet")
         )
         self.directory = directory
@@ -194,17 +200,22 @@ def _stack_rows(rows: list[dict[str, np.ndarray]], text_width: int) -> Tacotron2
     )
 
 
-# Exported acoustic models by the manifest's model_name: each class takes (directory, threads)
-# and offers its PyTorch model's `infer` and `config`.
-ONNX_MODELS: dict[str, Callable[[Path, int | None], Any]] = {
+# Exported acoustic models by the manifest's model_name: each class takes (directory, threads,
+# providers) and offers its PyTorch model's `infer` and `config`.
+ONNX_MODELS: dict[str, Callable[[Path, int | None, ProviderSettings | None], Any]] = {
     "tacotron2": OnnxTacotron2,
     "fastpitch": OnnxFastPitch,
     "fastspeech": OnnxFastSpeech,
 }
 
 
-def load_onnx_export(directory: str | Path, threads: int | None = None) -> LoadedModel:
-    """An exported acoustic model as a `LoadedModel`, ready for `Synthesizer`."""
+def load_onnx_export(
+    directory: str | Path,
+    threads: int | None = None,
+    providers: ProviderSettings | None = None,
+) -> LoadedModel:
+    """An exported acoustic model as a `LoadedModel`, ready for `Synthesizer`, on `providers`
+    (default: the best execution provider installed)."""
     directory = Path(directory)
     threads = threads or torch.get_num_threads()  # as many as torch uses (OMP_NUM_THREADS)
     manifest = read_manifest(directory)
@@ -214,7 +225,7 @@ def load_onnx_export(directory: str | Path, threads: int | None = None) -> Loade
             f"{directory / MANIFEST_NAME}: an export of {name!r}; speechsynth runs exports of "
             f"{', '.join(ONNX_MODELS)}"
         )
-    model = ONNX_MODELS[name](directory, threads)
+    model = ONNX_MODELS[name](directory, threads, providers)
     return LoadedModel(name, model.config, model, directory, "onnx", *manifest_text_setup(manifest))
 
 

@@ -16,6 +16,7 @@ from speechsynth.errors import SpeechSynthError
 from speechsynth.export.exporters import export_model
 from speechsynth.export.onnx_files import MANIFEST_NAME
 from speechsynth.export.parallel import FASTPITCH_CONTROLS, GRAPH_FILE, export_parallel
+from speechsynth.export.providers import ProviderSettings
 from speechsynth.export.runtime import load_onnx_export, text_setup_of
 from speechsynth.infer.pitch_transforms import PitchTransformSpec, build_pitch_transform
 from speechsynth.models.registry import load_model
@@ -192,3 +193,15 @@ def test_other_models_are_refused_before_anything_is_written(parity_dir, tmp_pat
     with pytest.raises(SpeechSynthError, match="this export takes fastpitch, fastspeech"):
         export_parallel(tacotron2, tmp_path / "out")
     assert not (tmp_path / "out").exists()
+
+
+def test_the_cpu_provider_runs_and_a_missing_one_is_named(exports, load_parity, tmp_path, capsys):
+    directory, loaded = exports["fastspeech"]
+    text, lengths = _batch(load_parity("fastspeech"), "b1")
+    on_cpu = load_onnx_export(directory, providers=ProviderSettings(("cpu",))).model
+    expected = loaded.model.infer(text, lengths)
+    assert max_diff(on_cpu.infer(text, lengths).mels, expected.mels) < TOLERANCE
+    argv = ["synthesize", "--model", str(directory), "--text", "Hi.", "-o", str(tmp_path)]
+    assert main([*argv, "--providers", "tensorrt,cpu"]) == 2
+    err = capsys.readouterr().err
+    assert "this onnxruntime has no tensorrt provider" in err and len(err.splitlines()) == 1
