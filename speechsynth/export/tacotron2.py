@@ -30,8 +30,9 @@ from speechsynth.export.onnx_files import (
     staged_directory,
     write_manifest,
 )
+from speechsynth.models.masks import padding_mask
 from speechsynth.models.registry import LoadedModel
-from speechsynth.models.tacotron2 import DecoderState, Tacotron2, padding_mask
+from speechsynth.models.tacotron2 import DecoderState, Tacotron2
 
 PART_FILES = {
     "encoder": "encoder.onnx",

@@ -19,6 +19,7 @@ from speechsynth.audio.config import MelConfig
 from speechsynth.audio.griffin_lim import GriffinLim
 from speechsynth.errors import SpeechSynthError
 from speechsynth.infer.denoiser import DEFAULT_STRENGTH, Denoiser
+from speechsynth.models.masks import padding_mask
 from speechsynth.models.registry import load_model
 from speechsynth.models.waveglow import WaveGlow
 
@@ -67,8 +68,7 @@ class Vocoder(ABC):
 
 
 def _silence_padding(mels: Tensor, lengths: list[int]) -> Tensor:
-    frames = torch.arange(mels.size(2), device=mels.device)
-    past_end = frames.unsqueeze(0) >= torch.tensor(lengths, device=mels.device).unsqueeze(1)
+    past_end = padding_mask(torch.tensor(lengths, device=mels.device), mels.size(2))
     return mels.masked_fill(past_end.unsqueeze(1), SILENCE_LOG_MEL)
 
 

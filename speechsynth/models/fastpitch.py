@@ -32,7 +32,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
-from typing import Any, NamedTuple
+from typing import Any, ClassVar, NamedTuple
 
 import torch
 from torch import Tensor, nn
@@ -45,10 +45,11 @@ from speechsynth.models.aligner import (
     binarize_attention,
     durations_from_alignment,
 )
-from speechsynth.models.configs import refuse_unknown_keys
+from speechsynth.models.configs import ModelConfig, refuse_unknown_keys
 from speechsynth.models.length_regulator import ROUNDING_MODES, regulate_length
+from speechsynth.models.masks import mask_from_lengths
 from speechsynth.models.temporal_predictor import TemporalPredictor
-from speechsynth.models.transformer import FFTransformer, mask_from_lengths
+from speechsynth.models.transformer import FFTransformer
 
 PitchTransform = Callable[[Tensor, Tensor, Tensor, Tensor], Tensor]
 """`(pitch_normalised, text_lengths, mean_hz, std_hz) -> pitch_normalised`, as NVIDIA's
@@ -78,12 +79,14 @@ ALIGNER_SIGNATURE_KEY = "attention.key_proj.0.conv.weight"
 
 
 @dataclass
-class FastPitchConfig:
+class FastPitchConfig(ModelConfig):
     """NVIDIA's `FastPitch(**kwargs)` arguments of both versions (published defaults: d_model 384,
     6 + 6 layers, 1 head of 64, FFT filter 1536, predictor filters 256), plus the version options.
 
     `max_seq_len` (1.0 only) is accepted and unused, as in NVIDIA's code.
     """
+
+    model_label: ClassVar[str] = "FastPitch"
 
     n_mel_channels: int = 80
     n_symbols: int = 148
@@ -147,13 +150,6 @@ class FastPitchConfig:
                 raise SpeechSynthError(f"FastPitch {name} must be odd, got {getattr(self, name)}")
 
     @classmethod
-    def from_dict(cls, values: Mapping[str, Any]) -> FastPitchConfig:
-        """Build from our config dict (NVIDIA names + the version options); unknown keys are an
-        error, naming them."""
-        refuse_unknown_keys(cls, values, "FastPitch")
-        return cls(**values)
-
-    @classmethod
     def from_nvidia(
         cls, values: Mapping[str, Any] | None, state_dict: Mapping[str, Tensor] | None = None
     ) -> FastPitchConfig:
@@ -176,9 +172,6 @@ class FastPitchConfig:
             has_aligner = state_dict is None or ALIGNER_SIGNATURE_KEY in state_dict
             options = {"learned_aligner": has_aligner}
         return cls(**{**values, **options})
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
     def nvidia_kwargs(self) -> dict[str, Any]:
         """The config as NVIDIA's constructor of the matching version takes it."""

@@ -23,13 +23,13 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
-from typing import Any, NamedTuple
+from typing import Any, ClassVar, NamedTuple
 
 import torch
 from torch import Tensor, nn
 
 from speechsynth.errors import SpeechSynthError
-from speechsynth.models.configs import refuse_unknown_keys
+from speechsynth.models.configs import ModelConfig, refuse_unknown_keys
 from speechsynth.models.length_regulator import regulate_length
 from speechsynth.models.temporal_predictor import TemporalPredictor
 from speechsynth.models.transformer import FFTransformer
@@ -86,9 +86,11 @@ _ATTENTION_ORDER = {"linear": 0, "layer_norm": 1, "fc": 2}
 
 
 @dataclass
-class FastSpeechConfig:
+class FastSpeechConfig(ModelConfig):
     """NVIDIA's `Fastspeech(**kwargs)` arguments with hparams/base.yaml's values, plus n_symbols
     (NVIDIA: `len(symbols) + 1` = 149, id 0 = padding)."""
+
+    model_label: ClassVar[str] = "FastSpeech"
 
     max_seq_len: int = 2048
     d_model: int = 384
@@ -125,12 +127,6 @@ class FastSpeechConfig:
             )
 
     @classmethod
-    def from_dict(cls, values: Mapping[str, Any]) -> FastSpeechConfig:
-        """Build from a config dict; unknown keys are an error, naming them."""
-        refuse_unknown_keys(cls, values, "FastSpeech")
-        return cls(**values)
-
-    @classmethod
     def from_nvidia(
         cls, values: Mapping[str, Any] | None, state_dict: Mapping[str, Tensor] | None = None
     ) -> FastSpeechConfig:
@@ -140,9 +136,6 @@ class FastSpeechConfig:
         values = {**inferred, **(values or {})}
         refuse_unknown_keys(cls, values, "NVIDIA FastSpeech")
         return cls(**values)
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
     def nvidia_kwargs(self) -> dict[str, Any]:
         values = asdict(self)

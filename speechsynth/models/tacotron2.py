@@ -18,16 +18,17 @@ Deliberate differences from NVIDIA, none of which changes a batch-1 result:
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from typing import Any, NamedTuple
+from typing import Any, ClassVar, NamedTuple
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
 from speechsynth.errors import SpeechSynthError
-from speechsynth.models.configs import refuse_unknown_keys
+from speechsynth.models.configs import ModelConfig
+from speechsynth.models.masks import padding_mask
 
 PrenetMaskProvider = Callable[[int, int, torch.Size], Tensor]
 """`(step, layer, shape) -> bool keep-mask of that shape`, used instead of random prenet draws.
@@ -40,12 +41,14 @@ GATE_PADDING_LOGIT = 1e3  # NVIDIA's parse_output: padded gate logits read as "s
 
 
 @dataclass
-class Tacotron2Config:
+class Tacotron2Config(ModelConfig):
     """NVIDIA's `Tacotron2(**kwargs)` arguments (published defaults), plus prenet options.
 
     Every field but the last two has NVIDIA's kwarg name, so `Tacotron2Config(**ckpt["config"])`
     accepts an NVIDIA checkpoint's config as is.
     """
+
+    model_label: ClassVar[str] = "Tacotron2"
 
     mask_padding: bool = False
     n_mel_channels: int = 80
@@ -83,15 +86,6 @@ class Tacotron2Config:
             raise SpeechSynthError(
                 f"Tacotron2 prenet_dropout={self.prenet_dropout} must be in [0, 1)"
             )
-
-    @classmethod
-    def from_dict(cls, values: Mapping[str, Any]) -> Tacotron2Config:
-        """Build from a checkpoint's config dict; unknown keys are an error, naming them."""
-        refuse_unknown_keys(cls, values, "Tacotron2")
-        return cls(**values)
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
     def nvidia_kwargs(self) -> dict[str, Any]:
         """The config as NVIDIA's constructor takes it (without this package's prenet options)."""
@@ -143,12 +137,6 @@ def conv_batchnorm(in_channels: int, out_channels: int, kernel_size: int, init_g
         XavierConv1d(in_channels, out_channels, kernel_size, init_gain=init_gain),
         nn.BatchNorm1d(out_channels),
     )
-
-
-def padding_mask(lengths: Tensor, max_length: int) -> Tensor:
-    """Bool [B, max_length], True at positions >= the row's length."""
-    positions = torch.arange(max_length, device=lengths.device)
-    return positions.unsqueeze(0) >= lengths.unsqueeze(1)
 
 
 # ----------------------------------------------------------------------------- encoder

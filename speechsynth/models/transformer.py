@@ -37,16 +37,10 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from torch.fx.experimental.symbolic_shapes import guard_or_false
 
+from speechsynth.models.masks import mask_from_lengths
+
 QKV_LAYOUTS = ("chunked", "per_head")
 POSITION_KINDS = ("concatenated", "table")
-
-
-def mask_from_lengths(lengths: Tensor, max_length: int | None = None) -> Tensor:
-    """[B] lengths -> [B, max_length] bool, True on valid positions."""
-    if max_length is None:
-        max_length = int(lengths.max()) if lengths.numel() else 0
-    positions = torch.arange(max_length, device=lengths.device)
-    return positions.unsqueeze(0) < lengths.unsqueeze(1)
 
 
 class ConcatenatedSinusoids(nn.Module):

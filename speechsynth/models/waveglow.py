@@ -19,15 +19,15 @@ Two ways to run it:
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
-from typing import Any, NamedTuple
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, NamedTuple
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
 from speechsynth.errors import SpeechSynthError
-from speechsynth.models.configs import refuse_unknown_keys
+from speechsynth.models.configs import ModelConfig
 
 DEFAULT_WN_CONFIG = {"n_layers": 8, "kernel_size": 3, "n_channels": 512}
 # Time steps (groups of 8 samples) per tile of the inference products, the fastest measured
@@ -41,9 +41,11 @@ the initial [B, n_remaining_channels, T] noise, then [B, n_early_size, T] at eac
 
 
 @dataclass
-class WaveGlowConfig:
+class WaveGlowConfig(ModelConfig):
     """NVIDIA's `WaveGlow(**kwargs)` arguments (published defaults; 256 channels is the
     'waveglow256' variant). `WN_config` is the nested dict NVIDIA's checkpoints store."""
+
+    model_label: ClassVar[str] = "WaveGlow"
 
     n_mel_channels: int = 80
     n_flows: int = 12
@@ -102,16 +104,11 @@ class WaveGlowConfig:
         return channels
 
     @classmethod
-    def from_dict(cls, values: Mapping[str, Any]) -> WaveGlowConfig:
-        """Build from a checkpoint's config dict; unknown keys are an error, naming them."""
-        refuse_unknown_keys(cls, values, "WaveGlow")
+    def normalised(cls, values: Mapping[str, Any]) -> dict[str, Any]:
         values = dict(values)
         if "WN_config" in values:
             values["WN_config"] = dict(values["WN_config"])
-        return cls(**values)
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return values
 
 
 # ----------------------------------------------------------------------------- building blocks

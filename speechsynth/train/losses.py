@@ -8,7 +8,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from speechsynth.models.transformer import mask_from_lengths
+from speechsynth.models.masks import mask_from_lengths
 
 
 def tacotron2_loss(

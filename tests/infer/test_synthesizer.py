@@ -147,6 +147,9 @@ def test_batch_size_must_be_positive(tacotron2, vocoder):
 
 
 def test_unsupported_model_is_an_error(tacotron2, vocoder):
-    other = dataclasses.replace(tacotron2, name="waveglow")
-    with pytest.raises(SpeechSynthError, match="waveglow is not supported"):
+    other = dataclasses.replace(tacotron2, name="hifigan")
+    with pytest.raises(SpeechSynthError, match="synthesis with hifigan is not supported"):
         Synthesizer(other, vocoder)
+    a_vocoder = dataclasses.replace(tacotron2, name="waveglow")
+    with pytest.raises(SpeechSynthError, match=r"is a vocoder .* pass it with --vocoder"):
+        Synthesizer(a_vocoder, vocoder)

@@ -61,7 +61,7 @@ def test_missing_vocoder_checkpoint(tmp_path):
 def test_unreadable_vocoder_checkpoint(tmp_path):
     checkpoint = tmp_path / "waveglow.pt"
     checkpoint.write_bytes(b"weights")
-    with pytest.raises(SpeechSynthError, match=r"waveglow\.pt: .*(pickled|readable)"):
+    with pytest.raises(SpeechSynthError, match=r"waveglow\.pt: not a checkpoint"):
         load_vocoder(str(checkpoint))
 
 

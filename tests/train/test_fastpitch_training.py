@@ -9,8 +9,8 @@ from training_helpers import iteration_records
 from speechsynth.data.text_mel_pitch import collate_fastpitch
 from speechsynth.infer.alignment import batch_alignment_scores
 from speechsynth.models.fastpitch import FastPitchConfig
+from speechsynth.models.masks import mask_from_lengths
 from speechsynth.models.registry import load_model
-from speechsynth.models.transformer import mask_from_lengths
 from speechsynth.train.config import build_config
 from speechsynth.train.data import attach_files
 from speechsynth.train.fastpitch import FASTPITCH_RECIPE, FastPitchTask
