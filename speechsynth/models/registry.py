@@ -137,7 +137,7 @@ class LoadedModel:
     origin: str  # "speechsynth" or "nvidia"
     text_cleaners: tuple[str, ...]
     p_arpabet: float = 0.0
-    text_rules: str = "speechsynth"  # a name in speechsynth.text.TEXT_RULES
+    text_rules: str = SPEECHSYNTH_TEXT_RULES
 
     @property
     def text_setup(self) -> TextSetup:

@@ -23,7 +23,7 @@ from typing import Any
 import yaml
 
 from speechsynth.errors import SpeechSynthError
-from speechsynth.text import TextProcessor
+from speechsynth.text import DEFAULT_TEXT_RULES, TextProcessor
 
 SECTIONS = ("model", "train", "data")
 
@@ -69,7 +69,7 @@ class DataConfig:
     mel_dir: str = ""  # precomputed mels (`prepare mels --output DIR`); empty = compute on the fly
     cleaners: tuple[str, ...] = ("english_cleaners",)  # NVIDIA's, to match their checkpoints
     p_arpabet: float = 0.0
-    text_rules: str = "speechsynth"  # or "nvidia_fastpitch11": see speechsynth.text.TEXT_RULES
+    text_rules: str = DEFAULT_TEXT_RULES  # or "nvidia_fastpitch11" (speechsynth.text.TEXT_RULES)
     segment_length: int = 8000  # vocoders: audio samples per training example (NVIDIA's recipe)
     pitch_dir: str = ""  # FastPitch: `prepare pitch` output (<id>.pt per clip, pitch_stats.json)
     durations_dir: str = ""  # FastPitch with teacher durations: `prepare durations` output
