@@ -63,3 +63,27 @@ def test_runtime_never_imports_training():
     for folder in ("infer", "export", "serve"):
         for path in (PACKAGE / folder).rglob("*.py"):
             assert not any(part_of(m) == "train" for m in imported_modules(path)), path
+
+
+CLI_FORBIDDEN = ("torch", "numpy", "onnxruntime")
+
+
+def imported_top_level_names(path: Path) -> set[str]:
+    """Every module `path` imports, anywhere in the file (functions included), by its first
+    name: `from torch.nn import X` -> torch."""
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module.split(".")[0])
+        elif isinstance(node, ast.Import):
+            names.update(alias.name.split(".")[0] for alias in node.names)
+    return names
+
+
+@pytest.mark.parametrize(
+    "path", sorted((PACKAGE / "cli").rglob("*.py")), ids=lambda p: str(p.relative_to(PACKAGE))
+)
+def test_cli_imports_no_numerical_library(path):
+    """The command layer parses and prints: lower floors compute and hand back plain values."""
+    imported = imported_top_level_names(path) & set(CLI_FORBIDDEN)
+    assert not imported, f"{path.relative_to(PACKAGE)} imports {', '.join(sorted(imported))}"

@@ -82,20 +82,20 @@ class STFT(torch.nn.Module):
         """(magnitude, phase) -> audio [B, 1, hop * (frames - 1)], window-sum-square normalised."""
         spectrum = torch.cat([magnitude * torch.cos(phase), magnitude * torch.sin(phase)], dim=1)
         audio = F.conv_transpose1d(spectrum, self.inverse_basis, stride=self.hop_length)
-        window_sum = librosa.filters.window_sumsquare(
-            window=self.window.numpy(),
-            n_frames=magnitude.size(-1),
-            hop_length=self.hop_length,
-            win_length=self.win_length,
-            n_fft=self.filter_length,
-            dtype=np.float32,
-        )
-        nonzero = torch.from_numpy(np.where(window_sum > np.finfo(np.float32).tiny)[0])
-        window_sum = torch.from_numpy(window_sum).to(audio.device)
-        audio[:, :, nonzero] /= window_sum[nonzero]
-        audio *= float(self.filter_length) / self.hop_length
+        window_sum = self.window_sum_square(magnitude.size(-1))
+        tiny = float(np.finfo(np.float32).tiny)
+        audio = torch.where(window_sum > tiny, audio / window_sum.clamp(min=tiny), audio)
+        audio = audio * (float(self.filter_length) / self.hop_length)
         half = self.filter_length // 2
         return audio[:, :, half:-half]
+
+    def window_sum_square(self, n_frames: int | torch.SymInt) -> torch.Tensor:
+        """librosa's `window_sumsquare` [filter_length + hop * (n_frames - 1)]: the squared
+        window overlap-added once per frame. A transposed convolution rather than librosa's
+        numpy loop, so the inverse also exports to ONNX with any number of frames."""
+        ones = self.window.new_ones(1, 1, n_frames)
+        squared = (self.window**2).view(1, 1, -1)
+        return F.conv_transpose1d(ones, squared, stride=self.hop_length).view(-1)
 
 
 class MelSpectrogram(torch.nn.Module):

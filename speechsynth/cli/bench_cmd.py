@@ -6,8 +6,7 @@ import argparse
 import json
 from pathlib import Path
 
-from speechsynth.cli.help import add_command
-from speechsynth.errors import SpeechSynthError
+from speechsynth.cli.help import add_command, split_names
 
 DESCRIPTION = """\
 Measure Tacotron 2 or WaveGlow on this machine, with random weights in NVIDIA's default
@@ -20,14 +19,17 @@ with the prenet dropout on, as NVIDIA's inference. Reported: milliseconds per de
 (mean, std, 90/95/99th percentiles, in seconds, as NVIDIA's latency tables) and mel frames per
 second.
 
---precision picks how the inference runs (comma-separated to compare several):
-  fp32  the model as it is;
-  bf16  the whole model in bfloat16;
-  int8  the decoder's two LSTM cells dynamically quantized to int8 (the rest fp32);
-  onnx  the model exported as `speechsynth export` does (NVIDIA's encoder / decoder_iter /
-        postnet split, prenet dropout in the graph) and run by ONNX Runtime, fp32.
-For bf16 and int8 the report adds the relative RMS difference of a teacher-forced mel from
-the fp32 model's (same input, same dropout masks).
+--precision picks how the inference runs (comma-separated to compare several, in one process):
+  fp32       the model as it is;
+  bf16       the whole model in bfloat16;
+  int8       (Tacotron 2) the decoder's two LSTM cells dynamically quantized to int8;
+  onnx       the model exported as `speechsynth export` does (to a temporary directory) and
+             run by ONNX Runtime on the CPU, fp32, with as many threads as torch;
+  onnx-int8  the same export quantized as `speechsynth export --quantize int8`.
+Each row reports its mel error against the fp32 model (relative RMS; FastPitch / FastSpeech
+also the max absolute difference) and its speed-up over the fp32 row. Tacotron 2: bf16 and int8
+compare a teacher-forced mel (same input, same dropout masks); the ONNX rows have none (their
+prenet dropout draws inside ONNX Runtime).
 
 Training: --train-steps steps (after one untimed warm-up) of forward, backward, gradient
 clipping and Adam on --train-batch-size random mels of --train-frames frames, with texts of
@@ -40,13 +42,20 @@ flow does real work), each of --repeats runs vocodes --batch-size random log-mel
 --mel-frames frames (600 frames = 153,600 samples, about 7 s) with --sigma and the denoiser at
 --denoiser-strength, as `synthesize` does. Reported: latency (mean, std, percentiles), audio
 samples per second and the real-time factor (seconds of audio per second; NVIDIA's RTF).
---precision fp32 and/or bf16 (default: both where the CPU has native bfloat16); bf16 also
-reports the relative RMS difference of its audio from fp32's (same noise). No training part.
+--precision fp32, bf16, onnx and/or onnx-int8 (default: fp32 and bf16 where the CPU has native
+bfloat16; the ONNX ones once ONNX WaveGlow runs as a vocoder); each other precision reports the
+relative RMS difference of its audio from fp32's (same mels, same noise). No training part.
 
-FastPitch / FastSpeech (NVIDIA's protocol): each of --repeats `infer` calls reads --batch-size
-random texts of --text-length symbols with durations forced to add up to --mel-frames frames
-(600: the same work whatever the weights predict); reported: latency (mean, std, percentiles)
-and mel frames per second, for --precision fp32 and/or bf16 (default: fp32). Training:
+FastPitch / FastSpeech: each of --repeats calls reads --batch-size random texts of
+--text-length symbols; reported: latency (mean, std, percentiles), mel frames per second, the
+frames made and the mel error. Without an ONNX precision, the durations are forced to add up to
+--mel-frames frames (NVIDIA's protocol: the same work whatever the weights predict). The ONNX
+graphs take no durations, so with onnx or onnx-int8 among the precisions every row runs the
+model's own predicted durations on the same texts (same model, same inputs: the same work for
+every runtime) and reports the frames it made; random weights are then given realistic
+durations: the duration predictor's output layer is set (weights 0, bias log(1 + d)) so that
+every symbol lasts d = --mel-frames / --text-length frames, rounded (600 / 128: 5 frames, 640
+in all). --precision fp32, bf16, onnx and/or onnx-int8 (default: fp32). Training:
 --train-steps steps at --train-batch-size of --train-frames-frame mels (600 by default for
 these models) as the trainer takes them: FastPitch 1.1 with its learned aligner and alignment
 search, NVIDIA's loss, clipping, a LAMB step; FastSpeech with teacher durations and Adam.
@@ -65,22 +74,8 @@ examples:
   speechsynth bench waveglow --channels 256 --precision bf16 --repeats 5 --json
   speechsynth bench waveglow --checkpoint waveglow.pt --mel-frames 300
   OMP_WAIT_POLICY=PASSIVE speechsynth bench fastpitch --threads 1 --repeats 20
-  speechsynth bench fastspeech --precision fp32,bf16 --train-steps 0 --json"""
-
-# infer.precision.PRECISIONS (without importing torch), and Tacotron 2's ONNX Runtime export
-PRECISION_NAMES = ("fp32", "bf16", "int8", "onnx")
-WAVEGLOW_PRECISION_NAMES = ("fp32", "bf16")  # infer.vocoders.WAVEGLOW_PRECISIONS
-PARALLEL_MODELS = ("fastpitch", "fastspeech")
-
-
-def _precisions(value: str) -> list[str]:
-    names = [name.strip() for name in value.split(",") if name.strip()]
-    unknown = [name for name in names if name not in PRECISION_NAMES]
-    if unknown or not names:
-        raise argparse.ArgumentTypeError(
-            f"expected one or more of {', '.join(PRECISION_NAMES)}, comma-separated"
-        )
-    return names
+  speechsynth bench fastspeech --precision fp32,bf16 --train-steps 0 --json
+  OMP_WAIT_POLICY=PASSIVE speechsynth bench fastpitch --precision fp32,onnx,onnx-int8 --threads 1"""
 
 
 def _channel_counts(value: str) -> list[int]:
@@ -98,10 +93,7 @@ def register(commands: argparse._SubParsersAction) -> None:
         commands, "bench", "measure inference and training speed", DESCRIPTION, EPILOG
     )
     parser.add_argument(
-        "model",
-        metavar="MODEL",
-        choices=("tacotron2", "waveglow", "fastpitch", "fastspeech"),
-        help="tacotron2, waveglow, fastpitch or fastspeech",
+        "model", metavar="MODEL", help="tacotron2, waveglow, fastpitch or fastspeech"
     )
     parser.add_argument(
         "--checkpoint", type=Path, metavar="CKPT", help="weights to use (default: random)"
@@ -116,9 +108,9 @@ def register(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--repeats", type=int, default=3, metavar="N", help="timed runs (3)")
     parser.add_argument(
         "--precision",
-        type=_precisions,
+        type=split_names,
         metavar="P[,P...]",
-        help="fp32, bf16, int8 and/or onnx (default: fp32; WaveGlow: fp32,bf16)",
+        help="fp32, bf16, int8, onnx and/or onnx-int8 (default: fp32; WaveGlow: fp32,bf16)",
     )
     parser.add_argument(
         "--threads", type=int, metavar="N", help="torch threads (default: torch's, one per core)"
@@ -163,93 +155,46 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 
 def run_bench(args: argparse.Namespace) -> int:
-    import torch  # only when needed: `speechsynth --help` stays fast
+    from speechsynth.evaluate.speed import SpeedOptions, measure_speed
+    from speechsynth.train.bench import training_report
 
-    if args.threads is not None:
-        if args.threads < 1:
-            raise SpeechSynthError(f"--threads must be at least 1, got {args.threads}")
-        torch.set_num_threads(args.threads)
-    if args.model == "waveglow":
-        return run_waveglow_bench(args)
-    if args.model in PARALLEL_MODELS:
-        return run_parallel_bench(args)
-    return run_tacotron2_bench(args)
-
-
-def run_tacotron2_bench(args: argparse.Namespace) -> int:
-    import torch
-
-    from speechsynth.infer.bench import bench_tacotron2_inference
-    from speechsynth.train.bench import bench_tacotron2_training
-
-    model, weights = _load_tacotron2(args.checkpoint, args.seed)
-    inference = [
-        _bench_onnx_tacotron2(model, args)
-        if precision == "onnx"
-        else bench_tacotron2_inference(
-            model,
-            precision=precision,
-            steps=args.steps,
-            batch_size=args.batch_size,
-            text_length=args.text_length,
-            repeats=args.repeats,
-            seed=args.seed,
-        )
-        for precision in args.precision or ["fp32"]
-    ]
-    training = None
-    if args.train_steps > 0:
-        training = bench_tacotron2_training(
-            model,
-            batch_size=args.train_batch_size,
-            mel_frames=args.train_frames or 400,
-            text_length=args.text_length,
-            steps=args.train_steps,
-            seed=args.seed,
-        )
-    report = {
-        "model": "tacotron2",
-        "weights": weights,
-        "threads": torch.get_num_threads(),
-        "parameters": sum(parameter.numel() for parameter in model.parameters()),
-        "inference": [result.to_dict() for result in inference],
-        "training": training.to_dict() if training else None,
-    }
-    print(json.dumps(report, indent=2) if args.json else format_report(report))
+    options = SpeedOptions(
+        checkpoint=args.checkpoint,
+        precisions=tuple(args.precision) if args.precision else None,
+        steps=args.steps,
+        batch_size=args.batch_size,
+        text_length=args.text_length,
+        repeats=args.repeats,
+        seed=args.seed,
+        threads=args.threads,
+        channels=tuple(args.channels),
+        mel_frames=args.mel_frames,
+        sigma=args.sigma,
+        denoiser_strength=args.denoiser_strength,
+    )
+    report = measure_speed(args.model, options)
+    report["training"] = training_report(
+        args.model,
+        args.checkpoint,
+        steps=args.train_steps,
+        batch_size=args.train_batch_size,
+        mel_frames=args.train_frames,
+        text_length=args.text_length,
+        amp=args.train_amp,
+        seed=args.seed,
+        threads=args.threads,
+    )
+    print(json.dumps(report, indent=2) if args.json else format_any_report(report))
     return 0
 
 
-def _bench_onnx_tacotron2(model, args: argparse.Namespace):
-    """Export `model` to a temporary directory and time ONNX Runtime's host loop on it."""
-    import tempfile
-
-    import torch
-
-    from speechsynth.export.runtime import OnnxTacotron2
-    from speechsynth.export.tacotron2 import export_tacotron2
-    from speechsynth.infer.bench import bench_decoder_runs, random_text
-    from speechsynth.models.registry import LoadedModel
-
-    with tempfile.TemporaryDirectory(prefix="speechsynth-bench-") as directory:
-        loaded = LoadedModel("tacotron2", model.config, model, Path("bench"), "speechsynth", ())
-        export_tacotron2(loaded, directory, prenet_dropout=True)
-        runtime = OnnxTacotron2(directory, threads=torch.get_num_threads())
-        text = random_text(args.batch_size, args.text_length, model.config.n_symbols, args.seed)
-        return bench_decoder_runs(
-            runtime.timed_infer, text, precision="onnx", steps=args.steps, repeats=args.repeats
-        )
+def format_any_report(report: dict) -> str:
+    """The text of a report, in the layout `evaluate.speed` says it has."""
+    return REPORT_FORMATTERS[report["report"]](report)
 
 
-def _load_tacotron2(checkpoint: Path | None, seed: int):
-    import torch
-
-    from speechsynth.models.registry import load_model
-    from speechsynth.models.tacotron2 import Tacotron2, Tacotron2Config
-
-    if checkpoint is not None:
-        return load_model(checkpoint, expected_name="tacotron2").model, str(checkpoint)
-    torch.manual_seed(seed)
-    return Tacotron2(Tacotron2Config()).eval(), "random (default config)"
+def _cell(value: float | None, spec: str, width: int) -> str:
+    return f"{'-' if value is None else format(value, spec):>{width}s}"
 
 
 def latency_cells(latency: dict, mean_width: int, scale: float = 1.0, decimals: int = 3) -> str:
@@ -277,104 +222,24 @@ def format_report(report: dict) -> str:
         f"inference: batch {first['batch_size']}, {first['text_length']} symbols, "
         f"{first['decoder_steps']} decoder steps, {first['repeats']} repeats",
         f"  {'precision':9s} {'ms/step':>15s} {'latency s: mean':>16s} {'std':>6s} "
-        f"{'p90':>6s} {'p95':>6s} {'p99':>6s} {'frames/s':>9s} {'mel error':>10s}",
+        f"{'p90':>6s} {'p95':>6s} {'p99':>6s} {'frames/s':>9s} {'mel error':>10s} {'speed':>6s}",
     ]
     for result in report["inference"]:
-        latency = result["latency"]
-        error = result["mel_relative_error"]
         lines.append(
             f"  {result['precision']:9s} "
             f"{result['ms_per_step_mean']:7.3f} ± {result['ms_per_step_std']:5.3f} "
-            f"{latency_cells(latency, 16)} {result['mel_frames_per_s']:9.0f} "
-            f"{'-' if error is None else f'{error:.2%}':>10s}"
+            f"{latency_cells(result['latency'], 16)} {result['mel_frames_per_s']:9.0f} "
+            f"{_cell(result['mel_relative_error'], '.2%', 10)} {_speedup(result)}"
         )
-    if report["training"]:
+    if report.get("training"):
         lines.append(training_line(report["training"]))
     return "\n".join(lines)
 
 
-# ----------------------------------------------------------------------------- WaveGlow
-
-
-def run_waveglow_bench(args: argparse.Namespace) -> int:
-    import torch
-
-    precisions = args.precision or _default_waveglow_precisions()
-    unsupported = [name for name in precisions if name not in WAVEGLOW_PRECISION_NAMES]
-    if unsupported:
-        raise SpeechSynthError(
-            f"WaveGlow precision {unsupported[0]} is not available; "
-            f"choose from {', '.join(WAVEGLOW_PRECISION_NAMES)}"
-        )
-    runs = []
-    for channels in [None] if args.checkpoint else args.channels:
-        model, weights = _load_waveglow(args.checkpoint, channels, args.seed)
-        runs.append(
-            {
-                "channels": model.config.n_channels,
-                "weights": weights,
-                "parameters": sum(parameter.numel() for parameter in model.parameters()),
-                "inference": _bench_waveglow_precisions(model, precisions, args),
-            }
-        )
-    report = {"model": "waveglow", "threads": torch.get_num_threads(), "runs": runs}
-    print(json.dumps(report, indent=2) if args.json else format_waveglow_report(report))
-    return 0
-
-
-def _default_waveglow_precisions() -> list[str]:
-    import torch
-
-    from speechsynth.infer.vocoders import native_bf16_available
-
-    return ["fp32", "bf16"] if native_bf16_available(torch.device("cpu")) else ["fp32"]
-
-
-def _bench_waveglow_precisions(model, precisions: list[str], args: argparse.Namespace) -> list:
-    """Each precision's result; lower precisions are compared with fp32's audio."""
-    from speechsynth.infer.bench import bench_vocoder
-    from speechsynth.infer.vocoders import WaveGlowVocoder
-
-    def vocoder(precision: str) -> WaveGlowVocoder:
-        return WaveGlowVocoder(
-            model,
-            sigma=args.sigma,
-            denoiser_strength=args.denoiser_strength,
-            precision=precision,
-            chunk_frames=max(args.mel_frames, 1),  # one chunk, as NVIDIA's timing
-            overlap_frames=0,
-            seed=args.seed,
-            copy_model=False,  # our own model: every vocoder folds and shares it
-        )
-
-    options = {"mel_frames": args.mel_frames, "batch_size": args.batch_size, "seed": args.seed}
-    results, reference = [], None
-    for precision in sorted(precisions, key=lambda name: name != "fp32"):
-        if precision != "fp32" and reference is None:
-            reference = bench_vocoder(vocoder("fp32"), repeats=1, **options)[1]
-        result, audio = bench_vocoder(
-            vocoder(precision), repeats=args.repeats, reference_audio=reference, **options
-        )
-        if precision == "fp32":
-            reference = audio
-        results.append(result.to_dict())
-    return results
-
-
-def _load_waveglow(checkpoint: Path | None, channels: int | None, seed: int):
-    import torch
-
-    from speechsynth.models.registry import load_model
-    from speechsynth.models.waveglow import WaveGlow, WaveGlowConfig
-
-    if checkpoint is not None:
-        return load_model(checkpoint, expected_name="waveglow").model, str(checkpoint)
-    torch.manual_seed(seed)
-    model = WaveGlow(WaveGlowConfig(WN_config={"n_channels": channels}))
-    with torch.no_grad():
-        for wn in model.WN:
-            wn.end.weight.normal_(0.0, 0.02)
-    return model.eval(), "random (default config, end layers N(0, 0.02))"
+def _speedup(result: dict) -> str:
+    """`1.23x`: the fp32 row's latency over this row's; `-` without an fp32 row."""
+    speedup = result.get("speedup")
+    return f"{'-' if speedup is None else f'{speedup:.2f}x':>6s}"
 
 
 def format_waveglow_report(report: dict) -> str:
@@ -387,106 +252,46 @@ def format_waveglow_report(report: dict) -> str:
             f"vocoding: batch {first['batch_size']}, {first['mel_frames']} mel frames "
             f"({first['samples']:,} samples), {first['repeats']} repeats",
             f"  {'precision':9s} {'latency s: mean':>16s} {'std':>6s} {'p90':>6s} {'p95':>6s} "
-            f"{'p99':>6s} {'samples/s':>10s} {'RTF':>6s} {'audio error':>12s}",
+            f"{'p99':>6s} {'samples/s':>10s} {'RTF':>6s} {'audio error':>12s} {'speed':>6s}",
         ]
         for result in run["inference"]:
-            latency, error = result["latency"], result["audio_relative_error"]
             lines.append(
-                f"  {result['precision']:9s} {latency_cells(latency, 16)} "
+                f"  {result['precision']:9s} {latency_cells(result['latency'], 16)} "
                 f"{result['samples_per_s']:10,.0f} {result['real_time_factor']:6.3f} "
-                f"{'-' if error is None else f'{error:.3%}':>12s}"
+                f"{_cell(result['audio_relative_error'], '.3%', 12)} {_speedup(result)}"
             )
     return "\n".join(lines)
 
 
-# ------------------------------------------------------------------- FastPitch, FastSpeech
-
-
-def run_parallel_bench(args: argparse.Namespace) -> int:
-    import torch
-
-    from speechsynth.infer.bench import bench_parallel_inference
-
-    precisions = args.precision or ["fp32"]
-    if "int8" in precisions or "onnx" in precisions:
-        raise SpeechSynthError(
-            f"{args.model}: choose fp32 and/or bf16 (int8 and onnx are for Tacotron 2)"
-        )
-    model, weights = _load_parallel(args.model, args.checkpoint, args.seed)
-    frames = args.mel_frames
-    inference = [
-        bench_parallel_inference(
-            model,
-            precision=precision,
-            mel_frames=frames,
-            batch_size=args.batch_size,
-            text_length=args.text_length,
-            repeats=args.repeats,
-            seed=args.seed,
-        ).to_dict()
-        for precision in precisions
-    ]
-    training = None
-    if args.train_steps > 0:
-        training = _parallel_training_bench(args, model)
-    report = {
-        "model": args.model,
-        "weights": weights,
-        "threads": torch.get_num_threads(),
-        "parameters": sum(parameter.numel() for parameter in model.parameters()),
-        "inference": inference,
-        "training": training,
-    }
-    print(json.dumps(report, indent=2) if args.json else format_parallel_report(report))
-    return 0
-
-
-def _parallel_training_bench(args: argparse.Namespace, model) -> dict:
-    from speechsynth.train import bench
-
-    run = bench.bench_fastpitch_training
-    if args.model == "fastspeech":
-        run = bench.bench_fastspeech_training
-    result = run(
-        model,
-        batch_size=args.train_batch_size,
-        mel_frames=args.train_frames or 600,
-        text_length=args.text_length,
-        steps=args.train_steps,
-        seed=args.seed,
-        amp=args.train_amp,
-    )
-    return {**result.to_dict(), "amp": args.train_amp}
-
-
-def _load_parallel(name: str, checkpoint: Path | None, seed: int):
-    import torch
-
-    from speechsynth.models.registry import get_spec, load_model
-
-    if checkpoint is not None:
-        return load_model(checkpoint, expected_name=name).model, str(checkpoint)
-    torch.manual_seed(seed)
-    spec = get_spec(name)
-    return spec.build(spec.make_config()).eval(), "random (default config)"
-
-
 def format_parallel_report(report: dict) -> str:
     first = report["inference"][0]
+    if first.get("durations", "forced") == "forced":
+        durations = f"durations forced to {first['mel_frames']} frames"
+    else:
+        durations = "durations predicted by the model (the same texts for every row)"
     lines = [
         f"{report['model']}, weights: {report['weights']}, "
         f"{report['parameters'] / 1e6:.1f}M parameters, {report['threads']} thread(s)",
-        f"inference: batch {first['batch_size']}, {first['text_length']} symbols, durations "
-        f"forced to {first['mel_frames']} frames, {first['repeats']} repeats",
+        f"inference: batch {first['batch_size']}, {first['text_length']} symbols, "
+        f"{durations}, {first['repeats']} repeats",
         f"  {'precision':9s} {'latency ms: mean':>17s} {'std':>6s} {'p90':>6s} {'p95':>6s} "
-        f"{'p99':>6s} {'frames/s':>9s} {'mel error':>10s}",
+        f"{'p99':>6s} {'frames':>6s} {'frames/s':>9s} {'mel error':>10s} {'max diff':>9s} "
+        f"{'speed':>6s}",
     ]
     for result in report["inference"]:
-        latency, error = result["latency"], result["mel_relative_error"]
         lines.append(
-            f"  {result['precision']:9s} {latency_cells(latency, 17, scale=1e3, decimals=1)} "
-            f"{result['mel_frames_per_s']:9.0f} {'-' if error is None else f'{error:.2%}':>10s}"
+            f"  {result['precision']:9s} {latency_cells(result['latency'], 17, 1e3, 1)} "
+            f"{result['mel_frames']:6d} {result['mel_frames_per_s']:9.0f} "
+            f"{_cell(result['mel_relative_error'], '.2%', 10)} "
+            f"{_cell(result.get('mel_max_abs_diff'), '.2e', 9)} {_speedup(result)}"
         )
-    if report["training"]:
+    if report.get("training"):
         lines.append(training_line(report["training"]))
     return "\n".join(lines)
+
+
+REPORT_FORMATTERS = {
+    "autoregressive": format_report,
+    "vocoder": format_waveglow_report,
+    "parallel": format_parallel_report,
+}

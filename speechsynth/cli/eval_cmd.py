@@ -12,18 +12,13 @@ from typing import Any
 from speechsynth.cli.help import add_command
 from speechsynth.cli.synthesize_cmd import (
     _add_tuning_options,
-    load_acoustic_model,
     positive_int,
-    vocoder_from_args,
+    synthesis_settings,
 )
-from speechsynth.errors import SpeechSynthError
-from speechsynth.fileio import write_text_atomic
 
 log = logging.getLogger(__name__)
 
 DEFAULT_SEED = 1234
-REPORT_NAME = "report.json"
-TRANSCRIPTS_NAME = "transcripts.tsv"
 
 INTELLIGIBILITY_DESCRIPTION = """\
 Synthesise each sentence with a voice (an acoustic model checkpoint and a vocoder), transcribe
@@ -117,14 +112,7 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 def run_intelligibility(args: argparse.Namespace) -> int:
     # Imported here so that `speechsynth --help` and other commands do not import torch.
-    from speechsynth.evaluate.intelligibility import (
-        SystemResult,
-        Transcriber,
-        build_report,
-        score_clips,
-        synthesize_teacher,
-        synthesize_voice,
-    )
+    from speechsynth.evaluate.intelligibility_run import Teacher, evaluate_intelligibility
     from speechsynth.prepare.corpus import (
         SAMPLING_RATE,
         check_engine,
@@ -134,102 +122,28 @@ def run_intelligibility(args: argparse.Namespace) -> int:
 
     sentences = [(s.sentence_id, s.spoken) for s in read_sentences(args.sentences)]
     sentences = sentences[: args.limit] if args.limit is not None else sentences
-    if args.output is not None and args.output.exists() and not args.output.is_dir():
-        raise SpeechSynthError(
-            f"{args.output}: exists and is not a folder; choose another --output"
-        )
-    teacher_name = None if args.teacher == "none" else args.teacher
-    if teacher_name is not None:
-        check_engine(teacher_name, args.teacher_voice)  # fail now, not after the voice
-    synthesizer = _synthesizer(args)
-    transcriber = Transcriber()
-    progress = _progress_factory(not args.json and sys.stderr.isatty())
-
-    log.info("synthesising %d sentence(s) with %s", len(sentences), args.voice)
-    voice_clips = synthesize_voice(synthesizer, sentences)
-    voice = SystemResult(
-        "voice",
-        voice_clips,
-        score_clips(transcriber, sentences, voice_clips, progress("transcribing the voice")),
-    )
     teacher = None
-    if teacher_name is not None:
+    if args.teacher != "none":
+        check_engine(args.teacher, args.teacher_voice)  # fail now, not after the voice
 
-        def speak(text: str):
-            return synthesize_text(teacher_name, text, args.teacher_voice, SAMPLING_RATE)
+        def speak(text: str, engine: str = args.teacher):
+            return synthesize_text(engine, text, args.teacher_voice, SAMPLING_RATE)
 
-        teacher_clips = synthesize_teacher(
-            speak, sentences, SAMPLING_RATE, progress(f"synthesising with {teacher_name}")
-        )
-        teacher = SystemResult(
-            teacher_name,
-            teacher_clips,
-            score_clips(
-                transcriber, sentences, teacher_clips, progress("transcribing the teacher")
-            ),
-        )
-    settings = {
-        "voice": str(args.voice),
-        "vocoder": args.vocoder,
-        "sentences_file": str(args.sentences),
-        "teacher": teacher_name,
-        "seed": args.seed,
-    }
-    report = build_report(settings, sentences, voice, teacher, wav_names=args.output is not None)
-    if args.output is not None:
-        _write_outputs(args.output, sentences, voice, teacher, report)
+        teacher = Teacher(args.teacher, speak, SAMPLING_RATE)
+    log.info("synthesising %d sentence(s) with %s", len(sentences), args.voice)
+    report = evaluate_intelligibility(
+        synthesis_settings(args, args.voice),
+        sentences,
+        teacher,
+        output=args.output,
+        show_progress=not args.json and sys.stderr.isatty(),
+        sentences_file=args.sentences,
+    )
     if args.json:
         print(json.dumps(report, indent=2, ensure_ascii=False))
     else:
         _print_table(report)
     return 0
-
-
-def _synthesizer(args: argparse.Namespace):
-    from speechsynth.infer import Synthesizer
-
-    vocoder = vocoder_from_args(args)
-    loaded = load_acoustic_model(args.voice, args)
-    return Synthesizer(
-        loaded,
-        vocoder,
-        batch_size=args.batch_size,
-        max_decoder_steps=args.max_decoder_steps,
-        gate_threshold=args.gate_threshold,
-        seed=args.seed,
-        max_chars_per_chunk=args.max_chunk_chars,
-    )
-
-
-def _progress_factory(enabled: bool):
-    from tqdm import tqdm
-
-    def progress(description: str):
-        return lambda items: tqdm(items, desc=description, unit="sentence", disable=not enabled)
-
-    return progress
-
-
-def _write_outputs(output_dir: Path, sentences, voice, teacher, report: dict[str, Any]) -> None:
-    from speechsynth.audio.io import save_audio
-
-    for system in (voice, teacher):
-        if system is None:
-            continue
-        folder = "voice" if system is voice else "teacher"
-        for (name, _), clip in zip(sentences, system.clips, strict=True):
-            if clip.audio is not None:
-                save_audio(output_dir / folder / f"{name}.wav", clip.audio, clip.sampling_rate)
-    lines = ["id\treference\tvoice\tteacher"]
-    for row in report["rows"]:
-        teacher_text = row["teacher"]["hypothesis"] if "teacher" in row else ""
-        lines.append(
-            f"{row['id']}\t{row['reference']}\t{row['voice']['hypothesis']}\t{teacher_text}"
-        )
-    write_text_atomic(output_dir / TRANSCRIPTS_NAME, "\n".join(lines) + "\n")
-    write_text_atomic(
-        output_dir / REPORT_NAME, json.dumps(report, indent=2, ensure_ascii=False) + "\n"
-    )
 
 
 def _print_table(report: dict[str, Any]) -> None:

@@ -36,8 +36,15 @@ and alpha [1] in; mels, mel_lengths and durations out. Batch and text length are
 `synthesize --model DIR` runs them with --pace / --pitch-* / --alpha (a custom pitch function
 needs the PyTorch checkpoint).
 
-Files are written to a staging directory and moved into DIR when all of them exported; the
-manifest is written last."""
+--quantize int8 quantizes every graph with ONNX Runtime's dynamic quantization: ONNX Runtime's
+basic optimisations first (they fold the weight transposes), then the weights of the matrix
+products (attention and linear layers) int8 per output channel (7-bit range), their inputs
+quantized on the fly; convolutions stay fp32. The manifest records "quantization": "int8" and
+the export runs as any other. `speechsynth bench MODEL --precision fp32,onnx,onnx-int8`
+measures its mel error and speed on this machine (README, "speechsynth export").
+
+Files are written to a staging directory and moved into DIR when all of them exported (and
+were quantized); the manifest is written last."""
 
 EPILOG = """\
 examples:
@@ -46,7 +53,8 @@ examples:
   speechsynth export --model nvidia_tacotron2.pt --output t2-onnx --no-prenet-dropout --json
   speechsynth export --model waveglow.pt --output waveglow-onnx --sigma 0.6
   speechsynth export --model FastPitch_checkpoint_1000.pt --output fastpitch-onnx
-  speechsynth synthesize --model fastpitch-onnx --text 'Faster.' --pace 1.2 -o out"""
+  speechsynth synthesize --model fastpitch-onnx --text 'Faster.' --pace 1.2 -o out
+  speechsynth export --model FastPitch_checkpoint_1000.pt --output fastpitch-int8 --quantize int8"""
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -68,19 +76,24 @@ def register(commands: argparse._SubParsersAction) -> None:
         "--sigma", type=float, default=0.6, help="WaveGlow: noise scale fixed in the graph (0.6)"
     )
     parser.add_argument("--opset", type=int, default=18, metavar="N", help="ONNX opset (18)")
+    parser.add_argument(
+        "--quantize",
+        metavar="MODE",
+        help="int8: ONNX Runtime dynamic quantization of every graph (default: fp32 graphs)",
+    )
     parser.add_argument("--json", action="store_true", help="print a JSON summary")
     parser.set_defaults(run=run_export)
 
 
 def run_export(args: argparse.Namespace) -> int:
-    from speechsynth.export.exporters import ExportOptions, export_model
-    from speechsynth.models.registry import load_model
+    from speechsynth.export.exporters import ExportOptions, export_checkpoint
 
-    options = ExportOptions(args.opset, not args.no_prenet_dropout, args.sigma)
-    summary = export_model(load_model(args.model), args.output, options)
+    options = ExportOptions(args.opset, not args.no_prenet_dropout, args.sigma, args.quantize)
+    summary = export_checkpoint(args.model, args.output, options)
     if args.json:
         print(json.dumps(summary, indent=2))
     else:
         files = ", ".join(summary["files"].values())
-        print(f"wrote {files} and the manifest to {summary['directory']}")
+        quantized = f" ({summary['quantization']})" if summary.get("quantization") else ""
+        print(f"wrote {files}{quantized} and the manifest to {summary['directory']}")
     return 0

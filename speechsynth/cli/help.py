@@ -24,7 +24,7 @@ def add_command(
     )
 
 
-def _split_names(value: str) -> list[str]:
+def split_names(value: str) -> list[str]:
     return [name.strip() for name in value.split(",") if name.strip()]
 
 
@@ -35,7 +35,7 @@ def add_cleaners_option(parser: argparse.ArgumentParser) -> None:
     """
     parser.add_argument(
         "--cleaners",
-        type=_split_names,
+        type=split_names,
         action="extend",
         metavar="NAME[,NAME...]",
         help=f"text cleaners, in order (repeatable; default: {','.join(DEFAULT_CLEANERS)})",

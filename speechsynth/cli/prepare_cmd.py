@@ -235,10 +235,9 @@ def _register_durations(steps: argparse._SubParsersAction) -> None:
 
 
 def run_durations(args: argparse.Namespace) -> int:
-    from speechsynth.models.registry import load_model  # imports torch: only when needed
-    from speechsynth.prepare.durations import compute_durations
+    from speechsynth.prepare.durations import compute_durations  # imports torch: when needed
 
-    teacher = load_model(args.tacotron2, expected_name="tacotron2")
+    teacher = args.tacotron2
     utterances = load_dataset(args.dataset)
     output_dir = args.output or _default_output(args.dataset, "durations")
     results = compute_durations(

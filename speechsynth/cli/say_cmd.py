@@ -7,7 +7,6 @@ import json
 from pathlib import Path
 
 from speechsynth.cli.help import add_command
-from speechsynth.errors import SpeechSynthError
 
 DESCRIPTION = """\
 Speak TEXT into one WAV file with the demo voice that ships with speechsynth: a small FastPitch
@@ -52,32 +51,11 @@ def _text(args: argparse.Namespace) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from speechsynth.audio.io import save_audio
-    from speechsynth.infer import Synthesizer
-    from speechsynth.infer.voice import load_voice
+    from speechsynth.infer.voice import speak_to_file
 
-    text = _text(args)
-    if not text.strip():
-        raise SpeechSynthError("the text is empty: give text with letters or digits")
-    if args.output.suffix.lower() != ".wav":
-        raise SpeechSynthError(f"{args.output}: the output must be a .wav file")
-    voice = load_voice(args.voice, args.vocoder)
-    options = {"pace": args.pace} if args.pace != 1.0 else {}
-    if options and voice.model.name != "fastpitch":
-        raise SpeechSynthError(f"--pace needs a FastPitch voice; this one is {voice.model.name}")
-    synthesizer = Synthesizer(voice.model, voice.vocoder, batch_size=8, seed=args.seed, **options)
-    result = synthesizer.synthesize([("say", text)])[0]
-    save_audio(args.output, result.audio, voice.vocoder.sampling_rate)
-    summary = {
-        "output": str(args.output),
-        "voice": str(voice.path),
-        "seconds": round(result.seconds, 3),
-        "synthesis_seconds": round(result.synthesis_seconds, 3),
-        "real_time_factor": round(result.synthesis_seconds / result.seconds, 4)
-        if result.seconds
-        else None,
-        "sentences": result.n_chunks,
-    }
+    summary = speak_to_file(
+        _text(args), args.output, args.voice, args.vocoder, pace=args.pace, seed=args.seed
+    )
     if args.json:
         print(json.dumps(summary, indent=2))
     else:

@@ -4,22 +4,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from speechsynth.cli.help import add_command
 from speechsynth.data.formats import read_phrases
-from speechsynth.errors import SpeechSynthError
-from speechsynth.fileio import write_text_atomic
 
 if TYPE_CHECKING:
-    import torch
-
-    from speechsynth.infer import SynthesisResult, Synthesizer, Vocoder
-    from speechsynth.models.registry import LoadedModel
-
-log = logging.getLogger(__name__)
+    from speechsynth.infer.synthesis_job import SynthesisSettings
 
 SUMMARY = "synthesise text or a phrase file to WAV files"
 
@@ -69,6 +61,8 @@ FastSpeech control:
 
 vocoders:
   griffin-lim       phase reconstruction, no weights needed (robotic; for checks and tests)
+  DIR               a WaveGlow export (`speechsynth export`), run by ONNX Runtime with its
+                    denoiser; its sigma is fixed at export (--sigma must match or be left out)
   CKPT              a WaveGlow checkpoint (ours or NVIDIA's): --sigma (0.6) scales its noise,
                     --denoiser-strength (0.01) removes its bias hiss, --vocoder-precision bf16
                     runs it about 2x faster where the CPU supports bfloat16"""
@@ -85,7 +79,6 @@ examples:
 (Use single quotes in a shell, or "$3" is replaced before speechsynth sees it.)"""
 
 TEXT_OUTPUT_NAME = "0001"
-SUMMARY_NAME = "summary.json"
 
 
 def positive_int(value: str) -> int:
@@ -131,7 +124,7 @@ def register(commands: argparse._SubParsersAction) -> None:
         "--vocoder",
         default="griffin-lim",
         metavar="VOCODER",
-        help="griffin-lim (default) or a vocoder checkpoint path",
+        help="griffin-lim (default), a vocoder checkpoint or a vocoder export directory",
     )
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("-i", "--input", type=Path, metavar="PHRASES", help="phrase file")
@@ -191,14 +184,15 @@ def _add_tuning_options(parser: argparse.ArgumentParser) -> None:
         "about 3x faster decoder steps on CPU; bf16: the whole model in bfloat16",
     )
     parser.add_argument(
-        "--sigma", type=float, default=0.6, help="WaveGlow noise scale (default: 0.6)"
+        "--sigma",
+        type=float,
+        help="WaveGlow noise scale (default: 0.6, or the export's)",
     )
     parser.add_argument(
         "--denoiser-strength",
         type=float,
-        default=0.01,
         metavar="X",
-        help="WaveGlow denoiser strength, 0 to turn it off (default: 0.01)",
+        help="WaveGlow denoiser strength, 0 to turn it off (default: 0.01, or the export's)",
     )
     parser.add_argument(
         "--vocoder-precision",
@@ -243,53 +237,14 @@ def _add_prosody_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _prosody(args: argparse.Namespace, model_name: str) -> dict[str, Any]:
-    """Synthesizer keyword arguments for --pace / --pitch-* / --alpha, checked against the model."""
-    from speechsynth.infer.pitch_transforms import (
-        PitchTransformSpec,
-        build_pitch_transform,
-        load_custom_function,
-    )
-
-    custom = load_custom_function(args.pitch_custom) if args.pitch_custom else None
-    spec = PitchTransformSpec(
-        args.pitch_flatten, args.pitch_invert, args.pitch_amplify, args.pitch_shift, custom
-    )
-    fastpitch_options = args.pace != 1.0 or not spec.is_identity
-    if fastpitch_options and model_name != "fastpitch":
-        raise SpeechSynthError(
-            f"--pace and --pitch-* control FastPitch; {args.model} is a {model_name} model"
-            + (" (use --alpha)" if model_name == "fastspeech" else "")
-        )
-    if args.alpha != 1.0 and model_name != "fastspeech":
-        raise SpeechSynthError(
-            f"--alpha controls FastSpeech; {args.model} is a {model_name} model"
-            + (" (use --pace)" if model_name == "fastpitch" else "")
-        )
-    return {"pace": args.pace, "pitch_transform": build_pitch_transform(spec), "alpha": args.alpha}
-
-
 def run(args: argparse.Namespace) -> int:
     # Imported here so that `speechsynth --help` and other commands do not import torch.
-    from speechsynth.infer import Synthesizer
+    from speechsynth.infer.synthesis_job import synthesize_to_directory
 
     utterances = _read_utterances(args)
-    _check_output_dir(args.output_dir)
-    vocoder = vocoder_from_args(args)
-    loaded = load_acoustic_model(args.model, args)
-    synthesizer = Synthesizer(
-        loaded,
-        vocoder,
-        batch_size=args.batch_size,
-        max_decoder_steps=args.max_decoder_steps,
-        gate_threshold=args.gate_threshold,
-        seed=args.seed,
-        max_chars_per_chunk=args.max_chunk_chars,
-        **_prosody(args, loaded.name),
+    summary = synthesize_to_directory(
+        synthesis_settings(args, args.model), utterances, args.output_dir, args.save_mels
     )
-    results = synthesizer.synthesize(utterances)
-    summary = _summary(_settings(args, synthesizer), results, args.save_mels)
-    _write_outputs(args.output_dir, results, summary)
     if args.json:
         print(json.dumps(summary, indent=2, ensure_ascii=False))
     else:
@@ -297,151 +252,62 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def vocoder_from_args(args: argparse.Namespace) -> Vocoder:
-    """The vocoder --vocoder names, with the vocoder options (`_add_tuning_options`)."""
-    from speechsynth.infer import load_vocoder
+def synthesis_settings(args: argparse.Namespace, model: Path) -> SynthesisSettings:
+    """The run `args` describe (`_add_tuning_options`, and the controls where the command has
+    them) for the acoustic model at `model`."""
+    from speechsynth.infer.acoustic import Controls
+    from speechsynth.infer.providers import parse_provider_names
+    from speechsynth.infer.runtimes import RuntimeOptions
+    from speechsynth.infer.synthesis_job import SynthesisSettings, pitch_spec
+    from speechsynth.infer.vocoders import VocoderOptions
 
-    return load_vocoder(
-        args.vocoder,
+    providers = getattr(args, "providers", None)
+    runtime = RuntimeOptions(
+        device=args.device,
+        precision=args.precision,
+        providers=parse_provider_names(providers) if providers else None,
+        engine_cache=getattr(args, "engine_cache", None),
+    )
+    vocoder_options = VocoderOptions(
         griffin_lim_iters=args.griffin_lim_iters,
         sigma=args.sigma,
         denoiser_strength=args.denoiser_strength,
         precision=args.vocoder_precision,
     )
-
-
-def load_acoustic_model(model_path: Path, args: argparse.Namespace) -> LoadedModel:
-    """A checkpoint on --device at --precision, or a `speechsynth export` directory."""
-    from speechsynth.export.providers import ProviderSettings, parse_provider_names
-    from speechsynth.export.runtime import is_onnx_export, load_onnx_export
-    from speechsynth.infer.precision import prepare_for_inference
-    from speechsynth.models.registry import load_model
-
-    providers = getattr(args, "providers", None)
-    engine_cache = getattr(args, "engine_cache", None)
-    if is_onnx_export(model_path):
-        if args.precision != "fp32" or args.device not in (None, "cpu"):
-            raise SpeechSynthError(
-                f"{model_path}: an ONNX export runs in fp32 with ONNX Runtime; choose its "
-                "execution providers with --providers, and drop --precision / --device"
-            )
-        names = parse_provider_names(providers) if providers else None
-        loaded = load_onnx_export(model_path, providers=ProviderSettings(names, engine_cache))
-        if args.seed is not None and getattr(loaded.model, "prenet_dropout_exported", False):
-            log.warning(
-                "%s: the exported prenet dropout draws inside ONNX Runtime, which --seed cannot "
-                "seed; export with --no-prenet-dropout for repeatable output",
-                model_path,
-            )
-        return loaded
-    if providers or engine_cache:
-        raise SpeechSynthError(
-            f"{model_path}: --providers and --engine-cache choose how an ONNX export runs; this "
-            "is a PyTorch checkpoint (use --device)"
+    controls = Controls(
+        max_decoder_steps=args.max_decoder_steps, gate_threshold=args.gate_threshold
+    )
+    if hasattr(args, "pace"):  # the commands with FastPitch / FastSpeech controls
+        pitch = pitch_spec(
+            args.pitch_flatten,
+            args.pitch_invert,
+            args.pitch_amplify,
+            args.pitch_shift,
+            args.pitch_custom,
         )
-    loaded = load_model(model_path)
-    loaded.model = prepare_for_inference(loaded.model.to(_device(args.device)), args.precision)
-    return loaded
+        controls = Controls(
+            pace=args.pace,
+            pitch=pitch,
+            alpha=args.alpha,
+            max_decoder_steps=args.max_decoder_steps,
+            gate_threshold=args.gate_threshold,
+        )
+    return SynthesisSettings(
+        model=model,
+        vocoder=args.vocoder,
+        runtime=runtime,
+        vocoder_options=vocoder_options,
+        controls=controls,
+        batch_size=args.batch_size,
+        seed=args.seed,
+        max_chars_per_chunk=args.max_chunk_chars,
+    )
 
 
 def _read_utterances(args: argparse.Namespace) -> list[tuple[str, str]]:
     if args.text is not None:
         return [(TEXT_OUTPUT_NAME, args.text)]
     return [(phrase.output_name, phrase.text) for phrase in read_phrases(args.input)]
-
-
-def _device(name: str | None) -> torch.device:
-    import torch
-
-    if name is None:
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    try:
-        device = torch.device(name)
-    except RuntimeError:
-        raise SpeechSynthError(
-            f"--device {name!r}: not a device; use cpu, cuda or cuda:N"
-        ) from None
-    if device.type == "cuda" and not torch.cuda.is_available():
-        raise SpeechSynthError(f"--device {name}: no CUDA GPU is available here; use cpu")
-    return device
-
-
-def _check_output_dir(output_dir: Path) -> None:
-    if output_dir.exists() and not output_dir.is_dir():
-        raise SpeechSynthError(f"{output_dir}: exists and is not a folder; choose another -o")
-
-
-def _settings(args: argparse.Namespace, synthesizer: Synthesizer) -> dict[str, Any]:
-    """What the run used, defaults resolved to the checkpoint's values."""
-    gate_threshold = args.gate_threshold
-    if gate_threshold is None:
-        gate_threshold = getattr(synthesizer.loaded_model.config, "gate_threshold", None)
-    return {
-        "model": str(args.model),
-        "vocoder": args.vocoder,
-        "sampling_rate": synthesizer.vocoder.sampling_rate,
-        "batch_size": args.batch_size,
-        "max_decoder_steps": synthesizer.decoder_step_limit,
-        "gate_threshold": gate_threshold,
-        "seed": args.seed,
-        "precision": args.precision,
-        "pace": args.pace,
-        "pitch": {
-            "flatten": args.pitch_flatten,
-            "invert": args.pitch_invert,
-            "amplify": args.pitch_amplify,
-            "shift_hz": args.pitch_shift,
-            "custom": args.pitch_custom,
-        },
-        "alpha": args.alpha,
-    }
-
-
-def _write_outputs(
-    output_dir: Path, results: list[SynthesisResult], summary: dict[str, Any]
-) -> None:
-    from speechsynth.audio.io import save_audio, save_mel
-
-    for result, row in zip(results, summary["utterances"], strict=True):
-        save_audio(output_dir / row["wav"], result.audio, summary["sampling_rate"])
-        if "mel" in row:
-            save_mel(output_dir / row["mel"], result.mel)
-    write_text_atomic(
-        output_dir / SUMMARY_NAME, json.dumps(summary, indent=2, ensure_ascii=False) + "\n"
-    )
-
-
-def _summary(
-    settings: dict[str, Any], results: list[SynthesisResult], save_mels: bool = False
-) -> dict[str, Any]:
-    """The run's settings, one entry per utterance, and totals (as summary.json holds them)."""
-    audio_seconds = sum(result.seconds for result in results)
-    synthesis_seconds = sum(result.synthesis_seconds for result in results)
-    return {
-        **settings,
-        "utterances": [
-            {
-                "name": result.name,
-                "text": result.text,
-                "wav": f"{result.name}.wav",
-                **({"mel": f"{result.name}.npy"} if save_mels else {}),
-                "seconds": round(result.seconds, 4),
-                "frames": result.n_frames,
-                "hit_max_decoder_steps": result.hit_max_decoder_steps,
-                "synthesis_seconds": round(result.synthesis_seconds, 4),
-            }
-            for result in results
-        ],
-        "totals": {
-            "utterances": len(results),
-            "audio_seconds": round(audio_seconds, 4),
-            "synthesis_seconds": round(synthesis_seconds, 4),
-            "real_time_factor": round(synthesis_seconds / audio_seconds, 4)
-            if audio_seconds
-            else None,
-            "hit_max_decoder_steps": sum(result.hit_max_decoder_steps for result in results),
-        },
-    }
 
 
 def _print_table(summary: dict[str, Any], output_dir: Path) -> None:

@@ -132,7 +132,7 @@ def _processor(args: argparse.Namespace) -> TextProcessor:
         raise SpeechSynthError(
             f"--model sets how text is read; drop {', '.join(given)} (or drop --model)"
         )
-    from speechsynth.export.runtime import text_setup_of
+    from speechsynth.infer.runtimes import text_setup_of
 
     return TextProcessor.for_setup(text_setup_of(args.model), seed=args.seed)
 

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import logging
 from pathlib import Path
 
 from speechsynth.cli.help import add_command
-from speechsynth.errors import SpeechSynthError
 
 log = logging.getLogger(__name__)
 
@@ -106,113 +104,33 @@ def register(commands: argparse._SubParsersAction) -> None:
     parser.set_defaults(run=run_train)
 
 
-def _resume_path(args: argparse.Namespace) -> Path | None:
-    if args.resume is None:
-        return None
-    if args.resume == "last":
-        if args.output is None:
-            raise SpeechSynthError(
-                "--resume without a checkpoint needs --output (the run directory)"
-            )
-        return args.output / "checkpoint_last.pt"
-    return Path(args.resume)
+def _request(args: argparse.Namespace):
+    from speechsynth.train.run import TrainRequest
 
-
-def _aligner_assignments(args: argparse.Namespace) -> list[str]:
-    if args.aligner is None:
-        return []
-    if args.model != "fastpitch":
-        raise SpeechSynthError(f"--aligner is a FastPitch option; {args.model} has none")
-    if args.aligner == "learned":
-        return ["model.learned_aligner=true"]
-    return ["model.learned_aligner=false", "data.p_arpabet=0"]
-
-
-def _check_same_model(config, checkpoint: dict, path: Path) -> None:
-    saved = checkpoint["model_config"]
-    now = dataclasses.asdict(config.model)
-    changed = sorted(key for key in now if saved.get(key) != now[key])
-    if changed:
-        details = ", ".join(f"{key}: {saved.get(key)!r} -> {now[key]!r}" for key in changed[:3])
-        raise SpeechSynthError(
-            f"{path}: the model config differs from the checkpoint's ({details}); "
-            "a resumed run must keep the model config"
-        )
+    return TrainRequest(
+        model=args.model,
+        dataset=args.dataset,
+        output=args.output,
+        config_file=args.config,
+        assignments=tuple(args.assignments),
+        resume=args.resume,
+        device=args.device,
+        amp=args.amp,
+        model_options=(("aligner", args.aligner),) if args.aligner else (),
+    )
 
 
 def run_train(args: argparse.Namespace) -> int:
-    # Heavy imports here, so `speechsynth --help` stays fast.
-    import yaml
+    # Imported here, so `speechsynth --help` stays fast.
+    from speechsynth.train.run import config_yaml, resolve_run, train
 
-    from speechsynth.models.checkpoint import read_checkpoint
-    from speechsynth.models.registry import get_spec
-    from speechsynth.train.config import build_config
-    from speechsynth.train.data import select_utterances
-    from speechsynth.train.distributed import DistributedContext
-    from speechsynth.train.registry import get_task
-    from speechsynth.train.trainer import Trainer
-
-    task = get_task(args.model)
-    spec = get_spec(args.model)
-    resume_path = _resume_path(args)
-    checkpoint = read_checkpoint(resume_path, args.model) if resume_path else None
-    assignments = [
-        *_aligner_assignments(args),
-        *args.assignments,
-        *(["train.amp=true"] if args.amp else []),
-    ]
-    base = checkpoint["experiment"] if checkpoint else task.default_overrides
-    config = build_config(args.model, spec.config_class, args.config, assignments, base)
+    request = _request(args)
     if args.print_config:
-        print(yaml.safe_dump(config.to_dict(), sort_keys=False), end="")
+        print(config_yaml(resolve_run(request).config), end="")
         return 0
-    if checkpoint is not None:
-        _check_same_model(config, checkpoint, resume_path)
-    if args.dataset is None or args.output is None:
-        raise SpeechSynthError("train needs --dataset DIR and --output DIR")
-    context = DistributedContext.from_environment(args.device)
-    try:
-        train_utterances, val_utterances = select_utterances(
-            args.dataset, config.data, config.train.seed
-        )
-        if context.is_main:
-            _write_config(args.output, config)
-            log.info(
-                "training %s on %d utterances (%d for validation), %d process(es), device %s",
-                args.model,
-                len(train_utterances),
-                len(val_utterances),
-                context.world_size,
-                context.device,
-            )
-        trainer = Trainer(
-            task, config, train_utterances, val_utterances, args.output, context, checkpoint
-        )
-        state = trainer.fit()
-    finally:
-        context.close()
-    if context.is_main:
-        _print_summary(args, state)
-    return 0
-
-
-def _write_config(output: Path, config) -> None:
-    import yaml
-
-    from speechsynth.fileio import write_text_atomic
-
-    write_text_atomic(output / "config.yaml", yaml.safe_dump(config.to_dict(), sort_keys=False))
-
-
-def _print_summary(args: argparse.Namespace, state) -> None:
-    summary = {
-        "output": str(args.output),
-        "epochs": state.epoch,
-        "steps": state.step,
-        "last_val_loss": state.last_val_loss,
-        "best_val_loss": None if state.best_val_loss == float("inf") else state.best_val_loss,
-        "last_checkpoint": str(args.output / "checkpoint_last.pt"),
-    }
+    summary = train(request)
+    if summary is None:  # not the main process of a distributed run
+        return 0
     if args.json:
         print(json.dumps(summary, indent=2))
     else:
@@ -220,3 +138,4 @@ def _print_summary(args: argparse.Namespace, state) -> None:
             f"trained {summary['epochs']} epochs ({summary['steps']} steps); "
             f"validation loss {summary['last_val_loss']}; checkpoints in {args.output}"
         )
+    return 0

@@ -13,7 +13,8 @@
 
 Batch and text length are dynamic; the number of frames T is computed inside the graph from the
 predicted durations. Each utterance in a batch gets what it gets alone (the models' padding-
-invariant inference). The `speechsynth_onnx.json` manifest records the model and its text setup.
+invariant inference). The `speechsynth_onnx.json` manifest records the model, its text setup
+and each control input with its neutral value.
 """
 
 from __future__ import annotations
@@ -27,12 +28,11 @@ from torch import Tensor, nn
 from speechsynth.errors import SpeechSynthError
 from speechsynth.export.onnx_files import (
     DEFAULT_OPSET,
-    MANIFEST_NAME,
-    acoustic_manifest,
     export_graph,
+    model_manifest,
     staged_directory,
-    write_manifest,
 )
+from speechsynth.models.export_manifest import MANIFEST_NAME, write_manifest
 from speechsynth.models.fastpitch import FastPitch
 from speechsynth.models.fastspeech import FastSpeech
 from speechsynth.models.registry import LoadedModel
@@ -142,5 +142,10 @@ def export_parallel(
     with staged_directory(output_dir, MANIFEST_NAME) as staging:
         inputs = (*_example_text(), *_controls(graph.controls))
         export_graph(module, inputs, staging / GRAPH_FILE, names, graph.outputs, dynamic, opset)
-        write_manifest(staging, acoustic_manifest(loaded, files, opset, inputs=list(names)))
+        # The runtime feeds each control input its neutral value unless asked otherwise.
+        controls = {name: NEUTRAL_CONTROLS[name] for name in graph.controls}
+        manifest = model_manifest(
+            loaded, files, opset, inference_defaults=controls, control_inputs=controls
+        )
+        write_manifest(staging, manifest)
     return {"directory": str(output_dir), "files": files, "opset": opset}

@@ -24,12 +24,11 @@ from torch import Tensor, nn
 from speechsynth.errors import SpeechSynthError
 from speechsynth.export.onnx_files import (
     DEFAULT_OPSET,
-    MANIFEST_NAME,
-    acoustic_manifest,
     export_graph,
+    model_manifest,
     staged_directory,
-    write_manifest,
 )
+from speechsynth.models.export_manifest import MANIFEST_NAME, write_manifest
 from speechsynth.models.masks import padding_mask
 from speechsynth.models.registry import LoadedModel
 from speechsynth.models.tacotron2 import DecoderState, Tacotron2
@@ -209,7 +208,13 @@ def export_tacotron2(
                 shapes[part],
                 opset,
             )
-        manifest = acoustic_manifest(loaded, PART_FILES, opset, prenet_dropout=prenet_dropout)
+        defaults = {
+            "max_decoder_steps": model.config.max_decoder_steps,
+            "gate_threshold": model.config.gate_threshold,
+        }
+        manifest = model_manifest(
+            loaded, PART_FILES, opset, inference_defaults=defaults, prenet_dropout=prenet_dropout
+        )
         write_manifest(staging, manifest)
     return {
         "directory": str(output_dir),

@@ -1,4 +1,5 @@
-"""Inference: batched synthesis (text -> mel -> audio) and the vocoders behind one interface.
+"""Inference: the acoustic-model and vocoder interfaces, the runtimes behind them (PyTorch,
+ONNX Runtime), and batched synthesis (text -> mel -> audio).
 
 Names are imported lazily, as in `speechsynth.audio`, so that importing the package (the CLI's
 --help) does not import torch.
@@ -10,9 +11,14 @@ import importlib
 from typing import Any
 
 _EXPORTS = {
+    "AcousticModel": "speechsynth.infer.acoustic",
+    "Controls": "speechsynth.infer.acoustic",
     "GriffinLimVocoder": "speechsynth.infer.vocoders",
-    "Vocoder": "speechsynth.infer.vocoders",
+    "RuntimeOptions": "speechsynth.infer.runtimes",
+    "Vocoder": "speechsynth.infer.vocoder_interface",
+    "VocoderOptions": "speechsynth.infer.vocoder_interface",
     "load_vocoder": "speechsynth.infer.vocoders",
+    "open_acoustic_model": "speechsynth.infer.runtimes",
     "SynthesisResult": "speechsynth.infer.synthesizer",
     "Synthesizer": "speechsynth.infer.synthesizer",
 }

@@ -1,5 +1,9 @@
 """Inference benchmarks. Tacotron 2: time per decoder step, end-to-end latency, mel frames/s.
 Vocoders (WaveGlow): latency of vocoding a random mel, audio samples/s, real-time factor.
+FastPitch / FastSpeech: latency of a whole call and mel frames/s, with durations forced (one
+PyTorch model) or predicted (any `AcousticModel`: PyTorch and ONNX Runtime side by side).
+The models benchmarked are built here too (`bench_model`: random weights or a checkpoint), so
+the inference (`evaluate.speed`) and training (`train.bench`) benchmarks time the same model.
 
 Tacotron 2: each repeat synthesises a batch of random texts for exactly `steps` decoder steps
 (the gate is ignored, so every run does the same work, as NVIDIA's latency tests with their
@@ -11,21 +15,112 @@ hooks), so "ms per step" excludes the encoder and the postnet, and "latency" inc
 from __future__ import annotations
 
 import dataclasses
+import math
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
+from pathlib import Path
 
 import numpy as np
 import torch
-from torch import Tensor
+from torch import Tensor, nn
 
 from speechsynth.errors import SpeechSynthError
+from speechsynth.infer.acoustic import AcousticModel, AcousticOutput, Controls
 from speechsynth.infer.precision import model_dtype, prepare_for_inference
 from speechsynth.infer.vocoders import Vocoder
 from speechsynth.models.overrides import config_overridden
-from speechsynth.models.tacotron2 import Tacotron2
+from speechsynth.models.registry import LoadedModel, get_spec, load_model
+from speechsynth.models.tacotron2 import Tacotron2, Tacotron2Config
+from speechsynth.models.text_setup import NVIDIA_CLEANERS
+from speechsynth.models.waveglow import WaveGlow, WaveGlowConfig
 
 WARMUP_STEPS = 20
+
+
+def set_threads(threads: int | None) -> int:
+    """torch's intra-op threads set to `threads` (None: torch's default, one per core) -> the
+    number in use."""
+    if threads is not None:
+        if threads < 1:
+            raise SpeechSynthError(f"--threads must be at least 1, got {threads}")
+        torch.set_num_threads(threads)
+    return torch.get_num_threads()
+
+
+# ------------------------------------------------------------------------ what is measured
+
+
+@dataclass(frozen=True)
+class SubjectSize:
+    """What shapes a random model: WaveGlow's WN channels; FastPitch / FastSpeech's predicted
+    durations (`text_length` symbols lasting `mel_frames` frames in all)."""
+
+    channels: int | None = None
+    text_length: int = 128
+    mel_frames: int = 600
+
+
+def bench_model(
+    name: str, checkpoint: Path | None, seed: int, size: SubjectSize | None = None
+) -> tuple[LoadedModel, str]:
+    """The model to time: `checkpoint`'s, else random weights from `seed` in the default
+    config -> (the model, a description of its weights)."""
+    if checkpoint is not None:
+        return load_model(checkpoint, expected_name=name), str(checkpoint)
+    if name not in RANDOM_MODELS:
+        raise SpeechSynthError(f"no benchmark for {name!r}; choose {', '.join(RANDOM_MODELS)}")
+    torch.manual_seed(seed)
+    model, weights = RANDOM_MODELS[name](size or SubjectSize())
+    source = Path(f"random-{name}")
+    loaded = LoadedModel(name, model.config, model.eval(), source, "speechsynth", NVIDIA_CLEANERS)
+    return loaded, weights
+
+
+def _random_tacotron2(size: SubjectSize) -> tuple[nn.Module, str]:
+    return Tacotron2(Tacotron2Config()), "random (default config)"
+
+
+def _random_waveglow(size: SubjectSize) -> tuple[nn.Module, str]:
+    """The coupling's zero-initialised end layers drawn from N(0, 0.02): every flow works."""
+    model = WaveGlow(WaveGlowConfig(WN_config={"n_channels": size.channels or 512}))
+    with torch.no_grad():
+        for wn in model.WN:
+            wn.end.weight.normal_(0.0, 0.02)
+    return model, "random (default config, end layers N(0, 0.02))"
+
+
+def _random_parallel(name: str) -> Callable[[SubjectSize], tuple[nn.Module, str]]:
+    def build(size: SubjectSize) -> tuple[nn.Module, str]:
+        spec = get_spec(name)
+        model = spec.build(spec.make_config())
+        frames = size.mel_frames / max(size.text_length, 1)
+        predict_even_durations(model, frames)
+        return model, f"random (default config, predicted durations {frames:.2f} frames/symbol)"
+
+    return build
+
+
+def predict_even_durations(model: nn.Module, frames_per_symbol: float) -> None:
+    """Make a random FastPitch / FastSpeech predict `frames_per_symbol` frames for every symbol
+    (both predict log(1 + frames)): the duration predictor's output weights zeroed, its bias
+    log(1 + frames_per_symbol). Random weights otherwise predict about one frame per symbol."""
+    output_layer = model.duration_predictor.fc
+    with torch.no_grad():
+        output_layer.weight.zero_()
+        output_layer.bias.fill_(math.log1p(frames_per_symbol))
+
+
+RANDOM_MODELS: dict[str, Callable[[SubjectSize], tuple[nn.Module, str]]] = {
+    "tacotron2": _random_tacotron2,
+    "waveglow": _random_waveglow,
+    "fastpitch": _random_parallel("fastpitch"),
+    "fastspeech": _random_parallel("fastspeech"),
+}
+
+
+def parameter_count(model: nn.Module) -> int:
+    return sum(parameter.numel() for parameter in model.parameters())
 
 
 @dataclass(frozen=True)
@@ -232,11 +327,10 @@ def random_log_mel(batch_size: int, frames: int, n_mels: int, seed: int) -> Tens
     return torch.rand(batch_size, n_mels, frames, generator=generator) * 8 - 9
 
 
-def _timed_vocode(vocoder: Vocoder, mels: Tensor) -> tuple[float, Tensor]:
-    with torch.inference_mode():
-        started = time.perf_counter()
-        audio = vocoder.vocode(mels)
-        return time.perf_counter() - started, audio
+def _timed_vocode(vocoder: Vocoder, mels: np.ndarray) -> tuple[float, np.ndarray]:
+    started = time.perf_counter()
+    audio = vocoder.vocode(mels)
+    return time.perf_counter() - started, audio
 
 
 def bench_vocoder(
@@ -245,15 +339,17 @@ def bench_vocoder(
     mel_frames: int = 600,
     batch_size: int = 1,
     repeats: int = 3,
-    reference_audio: Tensor | None = None,
+    reference_audio: np.ndarray | None = None,
     seed: int = 0,
-) -> tuple[VocoderBenchResult, Tensor]:
+    precision: str | None = None,
+) -> tuple[VocoderBenchResult, np.ndarray]:
     """Time `repeats` vocodings (after one shorter warm-up) of `batch_size` random log-mels of
     `mel_frames` frames -> (result, the last run's audio). `reference_audio` (what the fp32
-    model made of the same mels and noise) gives the audio error of a lower precision."""
+    model made of the same mels and noise) gives the audio error of a lower precision.
+    `precision` labels the result (default: the vocoder's own precision, else fp32)."""
     if min(mel_frames, batch_size, repeats) < 1:
         raise SpeechSynthError("mel frames, batch size and repeats must be at least 1")
-    mels = random_log_mel(batch_size, mel_frames, vocoder.mel_config.n_mel_channels, seed)
+    mels = random_log_mel(batch_size, mel_frames, vocoder.mel_config.n_mel_channels, seed).numpy()
     _timed_vocode(vocoder, mels[:, :, : min(mel_frames, WARMUP_STEPS)])
     runs = [_timed_vocode(vocoder, mels) for _ in range(repeats)]
     latency = LatencyStats.of([seconds for seconds, _ in runs])
@@ -262,9 +358,9 @@ def bench_vocoder(
     audio = runs[-1][1]
     error = None
     if reference_audio is not None:
-        error = relative_rms_error(audio.float(), reference_audio)
+        error = relative_rms_error(torch.from_numpy(audio), torch.from_numpy(reference_audio))
     result = VocoderBenchResult(
-        precision=getattr(vocoder, "precision", "fp32"),
+        precision=precision or getattr(vocoder, "precision", "fp32"),
         batch_size=batch_size,
         mel_frames=mel_frames,
         samples=samples,
@@ -286,12 +382,14 @@ class ParallelBenchResult:
     precision: str
     batch_size: int
     text_length: int
-    mel_frames: int  # per utterance (durations forced to add up to it)
+    mel_frames: int  # per utterance (forced durations: what they add up to; predicted: the mean)
     repeats: int
     threads: int
-    latency: LatencyStats  # a whole `infer` call
-    mel_frames_per_s: float  # batch_size * mel_frames / mean latency
+    latency: LatencyStats  # a whole `infer` / `generate` call
+    mel_frames_per_s: float  # frames made per call (all utterances) / mean latency
     mel_relative_error: float | None  # RMS(mel - fp32 mel) / RMS(fp32 mel); None for fp32
+    durations: str = "forced"  # or "predicted" (the model's own)
+    mel_max_abs_diff: float | None = None  # max |mel - fp32 mel|; None for fp32
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -337,11 +435,10 @@ def bench_parallel_inference(
     _timed_parallel_infer(fast, text, durations)  # warm-up
     runs = [_timed_parallel_infer(fast, text, durations) for _ in range(repeats)]
     latency = LatencyStats.of([seconds for seconds, _ in runs])
-    error = None
+    max_diff = error = None
     if precision != "fp32":
         expected = _timed_parallel_infer(model, text, durations)[1]
-        actual = runs[-1][1].float()
-        error = relative_rms_error(actual, expected)
+        max_diff, error = mel_differences(runs[-1][1].float().numpy(), expected.numpy())
     return ParallelBenchResult(
         precision=precision,
         batch_size=batch_size,
@@ -352,4 +449,60 @@ def bench_parallel_inference(
         latency=latency,
         mel_frames_per_s=batch_size * mel_frames / latency.mean,
         mel_relative_error=error,
+        mel_max_abs_diff=max_diff,
     )
+
+
+def mel_differences(actual: np.ndarray, expected: np.ndarray) -> tuple[float, float]:
+    """(max |actual - expected|, relative RMS error) of two padded mel batches [B, n_mels, T],
+    over the frames both have (predicted durations may differ by a frame at low precision)."""
+    frames = min(actual.shape[-1], expected.shape[-1])
+    actual = np.asarray(actual[..., :frames], dtype=np.float32)
+    expected = np.asarray(expected[..., :frames], dtype=np.float32)
+    error = relative_rms_error(torch.from_numpy(actual), torch.from_numpy(expected))
+    return float(np.abs(actual - expected).max()), error
+
+
+def _timed_generate(model: AcousticModel, ids: np.ndarray) -> tuple[float, AcousticOutput]:
+    lengths = np.full(len(ids), ids.shape[1], dtype=np.int64)
+    started = time.perf_counter()
+    output = model.generate(ids, lengths, Controls())
+    return time.perf_counter() - started, output
+
+
+def bench_predicted_durations(
+    model: AcousticModel,
+    ids: np.ndarray,
+    *,
+    precision: str,
+    repeats: int = 10,
+    reference_mels: np.ndarray | None = None,
+) -> tuple[ParallelBenchResult, np.ndarray]:
+    """Time `repeats` `generate` calls (after one warm-up) of any FastPitch / FastSpeech
+    backend on the texts `ids` [B, L], with the durations it predicts itself -> (result, the
+    last run's mels). `reference_mels` (the fp32 PyTorch model's) gives the mel differences."""
+    batch_size, text_length = ids.shape
+    if min(batch_size, text_length, repeats) < 1:
+        raise SpeechSynthError("batch size, text length and repeats must be at least 1")
+    _timed_generate(model, ids)
+    runs = [_timed_generate(model, ids) for _ in range(repeats)]
+    latency = LatencyStats.of([seconds for seconds, _ in runs])
+    output = runs[-1][1]
+    frames = int(output.mel_lengths.sum())
+    max_diff = error = None
+    if reference_mels is not None:
+        max_diff, error = mel_differences(output.mels, reference_mels)
+    result = ParallelBenchResult(
+        precision=precision,
+        batch_size=batch_size,
+        text_length=text_length,
+        mel_frames=round(frames / batch_size),
+        repeats=repeats,
+        threads=torch.get_num_threads(),
+        latency=latency,
+        mel_frames_per_s=frames / latency.mean,
+        mel_relative_error=error,
+        durations="predicted",
+        mel_max_abs_diff=max_diff,
+    )
+    return result, output.mels

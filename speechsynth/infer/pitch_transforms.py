@@ -18,13 +18,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
-
-from torch import Tensor
+from typing import TYPE_CHECKING
 
 from speechsynth.errors import SpeechSynthError
-from speechsynth.models.fastpitch import PitchTransform
 
-CustomPitchFunction = Callable[[Tensor, Tensor], Tensor]  # (pitch_hz, text_lengths) -> pitch_hz
+if TYPE_CHECKING:  # the spec is read without torch (an ONNX export takes it as numbers)
+    from torch import Tensor
+
+    from speechsynth.models.fastpitch import PitchTransform
+
+# (pitch_hz, text_lengths) -> pitch_hz
+CustomPitchFunction = Callable[["Tensor", "Tensor"], "Tensor"]
 
 
 @dataclass(frozen=True)

@@ -14,15 +14,18 @@ from typing import Any
 
 import torch
 
+from speechsynth.audio.io import save_audio
 from speechsynth.errors import SpeechSynthError
-from speechsynth.infer.vocoders import Vocoder, load_vocoder
+from speechsynth.infer.acoustic import AcousticModel, Controls
+from speechsynth.infer.runtimes import open_acoustic_model
+from speechsynth.infer.synthesizer import Synthesizer
+from speechsynth.infer.vocoders import Vocoder, VocoderOptions, load_vocoder
 from speechsynth.models.checkpoint import (
     is_own_checkpoint,
     load_file,
     read_checkpoint,
     write_checkpoint,
 )
-from speechsynth.models.registry import LoadedModel, load_model
 
 BUNDLED_VOICE_NAME = "demo.pt"
 DEFAULT_VOICE_SETTINGS: dict[str, Any] = {"vocoder": "griffin-lim", "griffin_lim_iters": 60}
@@ -30,7 +33,7 @@ DEFAULT_VOICE_SETTINGS: dict[str, Any] = {"vocoder": "griffin-lim", "griffin_lim
 
 @dataclass
 class Voice:
-    model: LoadedModel
+    model: AcousticModel
     vocoder: Vocoder
     settings: dict[str, Any]
     path: Path
@@ -44,7 +47,7 @@ def bundled_voice_path() -> Path:
 def load_voice(path: str | Path | None = None, vocoder: str | None = None) -> Voice:
     """The voice at `path` (default: the bundled one) with its vocoder, or `vocoder` instead."""
     path = Path(path) if path is not None else bundled_voice_path()
-    if not path.is_file():
+    if not path.exists():
         if path == bundled_voice_path():
             raise SpeechSynthError(
                 f"{path}: the bundled demo voice is missing from this installation; "
@@ -52,14 +55,16 @@ def load_voice(path: str | Path | None = None, vocoder: str | None = None) -> Vo
             )
         raise SpeechSynthError(f"{path}: voice not found; check the path")
     settings = voice_settings(path)
-    model = load_model(path)
-    spec = vocoder or settings["vocoder"]
-    chosen = load_vocoder(spec, griffin_lim_iters=int(settings.get("griffin_lim_iters", 60)))
+    model = open_acoustic_model(path)
+    options = VocoderOptions(griffin_lim_iters=int(settings.get("griffin_lim_iters", 60)))
+    chosen = load_vocoder(vocoder or settings["vocoder"], options)
     return Voice(model, chosen, settings, path)
 
 
 def voice_settings(path: Path) -> dict[str, Any]:
-    """The `voice` entry of a packed voice; defaults for any other checkpoint."""
+    """The `voice` entry of a packed voice; defaults for any other checkpoint or an export."""
+    if path.is_dir():
+        return dict(DEFAULT_VOICE_SETTINGS)
     content = load_file(path)
     saved = content.get("voice") if is_own_checkpoint(content) else None
     return {**DEFAULT_VOICE_SETTINGS, **(saved or {})}
@@ -102,4 +107,34 @@ def pack_voice(
         "bytes": Path(output).stat().st_size,
         "step": content.get("step"),
         "dtype": str(torch.float16 if fp16 else torch.float32),
+    }
+
+
+def speak_to_file(
+    text: str,
+    output: Path,
+    voice_path: str | Path | None = None,
+    vocoder: str | None = None,
+    pace: float = 1.0,
+    seed: int | None = None,
+) -> dict[str, Any]:
+    """`speechsynth say`: `text` in the voice at `voice_path` (default: the bundled one) into
+    the WAV file `output` -> a summary."""
+    if not text.strip():
+        raise SpeechSynthError("the text is empty: give text with letters or digits")
+    if output.suffix.lower() != ".wav":
+        raise SpeechSynthError(f"{output}: the output must be a .wav file")
+    voice = load_voice(voice_path, vocoder)
+    synthesizer = Synthesizer(voice.model, voice.vocoder, seed=seed, controls=Controls(pace=pace))
+    result = synthesizer.synthesize([("say", text)])[0]
+    save_audio(output, result.audio, voice.vocoder.sampling_rate)
+    return {
+        "output": str(output),
+        "voice": str(voice.path),
+        "seconds": round(result.seconds, 3),
+        "synthesis_seconds": round(result.synthesis_seconds, 3),
+        "real_time_factor": round(result.synthesis_seconds / result.seconds, 4)
+        if result.seconds
+        else None,
+        "sentences": result.n_chunks,
     }

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 from torch import Tensor, nn
 
@@ -20,25 +20,15 @@ from speechsynth.models.checkpoint import (
 from speechsynth.models.fastpitch import FastPitch, FastPitchConfig, is_nvidia_10_style
 from speechsynth.models.fastspeech import FastSpeech, FastSpeechConfig
 from speechsynth.models.tacotron2 import Tacotron2, Tacotron2Config
+from speechsynth.models.text_setup import (
+    NVIDIA_CLEANERS,
+    NVIDIA_FASTPITCH11_CLEANERS,
+    NVIDIA_FASTPITCH11_RULES,
+    NVIDIA_FASTPITCH11_SYMBOL_SET,
+    SPEECHSYNTH_TEXT_RULES,
+    TextSetup,
+)
 from speechsynth.models.waveglow import WaveGlow, WaveGlowConfig
-
-
-class TextSetup(NamedTuple):
-    """How a model reads text: what its checkpoint or export says it was trained with."""
-
-    cleaners: tuple[str, ...]
-    p_arpabet: float
-    rules: str  # a name in speechsynth.text.TEXT_RULES
-
-
-NVIDIA_CLEANERS = ("english_cleaners",)
-# Names in speechsynth.text.TEXT_RULES (models/ sits beside text/, so it names them only).
-SPEECHSYNTH_TEXT_RULES = "speechsynth"
-NVIDIA_FASTPITCH11_RULES = "nvidia_fastpitch11"
-# What NVIDIA's FastPitch 1.1 `inference.py` reads with when nothing else is said (its parser
-# defaults), and the only symbol set our 148-row embeddings fit.
-NVIDIA_FASTPITCH11_CLEANERS = ("english_cleaners_v2",)
-NVIDIA_FASTPITCH11_SYMBOL_SET = "english_basic"
 
 
 def _fastpitch_nvidia_text(config: FastPitchConfig) -> TextSetup:

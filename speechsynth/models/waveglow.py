@@ -30,6 +30,7 @@ from speechsynth.errors import SpeechSynthError
 from speechsynth.models.configs import ModelConfig
 
 DEFAULT_WN_CONFIG = {"n_layers": 8, "kernel_size": 3, "n_channels": 512}
+DEFAULT_SIGMA = 0.6  # NVIDIA's test_infer / TensorRT default (their export script bakes 0.9)
 # Time steps (groups of 8 samples) per tile of the inference products, the fastest measured
 # for 600 frames at 256 and 512 channels on one AVX512-BF16 core (whole sequences: 10-25% slower).
 TILE_GROUPS = {torch.float32: 1024, torch.bfloat16: 4096}
@@ -102,6 +103,13 @@ class WaveGlowConfig(ModelConfig):
                 remaining -= self.n_early_size
             channels.append(remaining)
         return channels
+
+    @property
+    def noise_channels(self) -> list[int]:
+        """Channels of each noise draw of inference, in draw order (`NoiseSource`): the last
+        flow's, then `n_early_size` at each early flow from the last back: [4, 2, 2]."""
+        early = [self.n_early_size for k in reversed(range(self.n_flows)) if self.emits_early(k)]
+        return [self.flow_channels[-1], *early]
 
     @classmethod
     def normalised(cls, values: Mapping[str, Any]) -> dict[str, Any]:
@@ -485,7 +493,7 @@ class WaveGlow(nn.Module):
     def infer(
         self,
         mel: Tensor,
-        sigma: float = 0.6,
+        sigma: float = DEFAULT_SIGMA,
         noise: NoiseSource | Sequence[Tensor] | None = None,
         generator: torch.Generator | None = None,
         compute_dtype: torch.dtype = torch.float32,

@@ -30,7 +30,7 @@ from speechsynth.data.text_mel import TextMelDataset, TextMelItem, collate_text_
 from speechsynth.errors import SpeechSynthError
 from speechsynth.fileio import atomic_path
 from speechsynth.models.overrides import config_overridden
-from speechsynth.models.registry import LoadedModel
+from speechsynth.models.registry import LoadedModel, load_model
 from speechsynth.models.tacotron2 import Tacotron2
 from speechsynth.prepare.mels import expected_frames
 from speechsynth.prepare.results import FileResult
@@ -184,7 +184,7 @@ def _load_items(
 
 
 def compute_durations(
-    loaded_model: LoadedModel,
+    loaded_model: LoadedModel | Path,
     utterances: list[Utterance],
     output_dir: Path,
     batch_size: int = 16,
@@ -198,7 +198,8 @@ def compute_durations(
 ) -> list[FileResult]:
     """Write `<output_dir>/<id>.pt` durations for every clip.
 
-    The teacher runs in eval mode under `torch.inference_mode()`. `dropout` keeps its prenet
+    `loaded_model` is the Tacotron 2 teacher, or the path of its checkpoint. The teacher runs
+    in eval mode under `torch.inference_mode()`. `dropout` keeps its prenet
     dropout on, as NVIDIA does (the attention of a Tacotron 2 trained with it degrades without
     it); the dropout masks come from a generator seeded with `seed`. Valid files from an
     earlier run are kept, so an interrupted run resumes. Clips are batched by text length.
@@ -206,6 +207,8 @@ def compute_durations(
     """
     if batch_size < 1:
         raise SpeechSynthError(f"batch size must be at least 1, got {batch_size}")
+    if isinstance(loaded_model, Path):  # a checkpoint to load (ours or NVIDIA's)
+        loaded_model = load_model(loaded_model, expected_name="tacotron2")
     model = _teacher(loaded_model)
     mel_config = mel_config or MelConfig()
     if model.config.n_mel_channels != mel_config.n_mel_channels:

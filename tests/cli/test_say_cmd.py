@@ -76,7 +76,7 @@ def test_pack_keeps_the_moving_average_in_fp16(tiny_voice):
     assert content["state_dict"]["proj.weight"].dtype == torch.float16
     assert content["voice"] == {"vocoder": "griffin-lim", "griffin_lim_iters": 4}
     voice = load_voice(tiny_voice)
-    assert voice.model.name == "fastpitch" and voice.model.p_arpabet == 1.0
+    assert voice.model.name == "fastpitch" and voice.model.text_setup.p_arpabet == 1.0
     assert voice.settings["griffin_lim_iters"] == 4
     assert voice.model.model.proj.weight.dtype == torch.float32
     assert torch.equal(voice.model.model.proj.bias, torch.full((80,), 0.75))  # the average

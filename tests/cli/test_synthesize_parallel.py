@@ -84,9 +84,13 @@ def test_fastspeech_alpha_scales_the_frames(parity_dir, tmp_path, capsys):
 @pytest.mark.parametrize(
     ("fixture", "option", "message"),
     [
-        ("tacotron2.pt", ["--pace", "1.5"], "--pace and --pitch-\\* control FastPitch"),
-        ("fastspeech.pt", ["--pitch-flatten"], "use --alpha"),
-        ("fastpitch11.pt", ["--alpha", "1.2"], "use --pace"),
+        (
+            "tacotron2.pt",
+            ["--pace", "1.5"],
+            "tacotron2 model has no pace control (its controls: gate_threshold, max_decoder_steps)",
+        ),
+        ("fastspeech.pt", ["--pitch-flatten"], "no pitch control (its controls: alpha)"),
+        ("fastpitch11.pt", ["--alpha", "1.2"], "no alpha control (its controls: pace, pitch)"),
     ],
 )
 def test_controls_of_another_model_are_refused(
@@ -107,5 +111,5 @@ def test_controls_of_another_model_are_refused(
         ]
     )
     assert code == 2
-    assert message.replace("\\", "") in capsys.readouterr().err
+    assert message in capsys.readouterr().err
     assert not output.exists()

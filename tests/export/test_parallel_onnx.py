@@ -13,12 +13,11 @@ import torch
 
 from speechsynth.cli import main
 from speechsynth.errors import SpeechSynthError
-from speechsynth.export.exporters import export_model
-from speechsynth.export.onnx_files import MANIFEST_NAME
 from speechsynth.export.parallel import FASTPITCH_CONTROLS, GRAPH_FILE, export_parallel
-from speechsynth.export.providers import ProviderSettings
-from speechsynth.export.runtime import load_onnx_export, text_setup_of
+from speechsynth.infer.acoustic import Controls
 from speechsynth.infer.pitch_transforms import PitchTransformSpec, build_pitch_transform
+from speechsynth.infer.runtimes import RuntimeOptions, open_acoustic_model, text_setup_of
+from speechsynth.models.export_manifest import MANIFEST_NAME
 from speechsynth.models.registry import load_model
 
 TOLERANCE = 1e-4
@@ -35,15 +34,9 @@ PITCH_SPECS = {
 
 
 @pytest.fixture(scope="module")
-def exports(parity_dir, tmp_path_factory) -> dict[str, tuple[Path, object]]:
-    """name -> (export directory, the PyTorch LoadedModel it came from)."""
-    result = {}
-    for name in (*FASTPITCH_FIXTURES, "fastspeech"):
-        loaded = load_model(parity_dir / f"{name}.pt")
-        directory = tmp_path_factory.mktemp(f"{name}-onnx")
-        export_model(loaded, directory)
-        result[name] = (directory, loaded)
-    return result
+def exports(parallel_exports) -> dict[str, tuple[Path, object]]:
+    """name -> (export directory, the PyTorch LoadedModel it came from) (`tests/conftest.py`)."""
+    return parallel_exports
 
 
 def _batch(reference: dict, batch: str) -> tuple[torch.Tensor, torch.Tensor]:
@@ -56,9 +49,16 @@ def _batch(reference: dict, batch: str) -> tuple[torch.Tensor, torch.Tensor]:
     return inputs["batch_text_ids"], lengths
 
 
-def max_diff(actual: torch.Tensor, expected: torch.Tensor) -> float:
+def max_diff(actual, expected: torch.Tensor) -> float:
+    actual = torch.as_tensor(actual)
     assert actual.shape == expected.shape, (actual.shape, expected.shape)
     return (actual.float() - expected.float()).abs().max().item()
+
+
+def onnx_outputs(directory: Path, text: torch.Tensor, lengths: torch.Tensor, **controls) -> dict:
+    """The export's graph outputs by name, through the ONNX runtime backend."""
+    model = open_acoustic_model(directory)
+    return model.outputs(text.numpy(), lengths.numpy(), Controls(**controls))
 
 
 @pytest.mark.parametrize("batch", ["b1", "b2"])
@@ -67,13 +67,12 @@ def max_diff(actual: torch.Tensor, expected: torch.Tensor) -> float:
 def test_fastpitch_onnx_matches_pytorch_at_each_pace(exports, load_parity, name, pace, batch):
     directory, loaded = exports[name]
     text, lengths = _batch(load_parity(name), batch)
-    onnx_model = load_onnx_export(directory).model
     expected = loaded.model.infer(text, lengths, pace=pace)
-    actual = onnx_model.infer(text, lengths, pace=pace)
-    assert actual.mel_lengths.tolist() == expected.mel_lengths.tolist()
-    assert max_diff(actual.mels, expected.mels) < TOLERANCE
-    assert max_diff(actual.durations_pred, expected.durations_pred) < TOLERANCE
-    assert max_diff(actual.pitch_pred, expected.pitch_pred) < TOLERANCE
+    actual = onnx_outputs(directory, text, lengths, pace=pace)
+    assert actual["mel_lengths"].tolist() == expected.mel_lengths.tolist()
+    assert max_diff(actual["mels"], expected.mels) < TOLERANCE
+    assert max_diff(actual["durations"], expected.durations_pred) < TOLERANCE
+    assert max_diff(actual["pitch"], expected.pitch_pred) < TOLERANCE
 
 
 @pytest.mark.parametrize("transform", list(PITCH_SPECS))
@@ -82,11 +81,10 @@ def test_fastpitch_onnx_pitch_transforms(exports, load_parity, name, transform):
     directory, loaded = exports[name]
     text, lengths = _batch(load_parity(name), "b2")
     pitch_transform = build_pitch_transform(PITCH_SPECS[transform])
-    onnx_model = load_onnx_export(directory).model
     expected = loaded.model.infer(text, lengths, pitch_transform=pitch_transform)
-    actual = onnx_model.infer(text, lengths, pitch_transform=pitch_transform)
-    assert max_diff(actual.mels, expected.mels) < TOLERANCE
-    assert max_diff(actual.pitch_pred, expected.pitch_pred) < TOLERANCE
+    actual = onnx_outputs(directory, text, lengths, pitch=PITCH_SPECS[transform])
+    assert max_diff(actual["mels"], expected.mels) < TOLERANCE
+    assert max_diff(actual["pitch"], expected.pitch_pred) < TOLERANCE
 
 
 @pytest.mark.parametrize(
@@ -108,12 +106,10 @@ def test_fastpitch_onnx_matches_nvidia(exports, load_parity, name, key):
     pace = float(key.split("pace")[1]) if "pace" in key else 1.0
     spec = PITCH_SPECS[key.split("_pitch_")[1]] if "_pitch_" in key else PitchTransformSpec()
     text, lengths = _batch(reference, "b1")
-    actual = load_onnx_export(exports[name][0]).model.infer(
-        text, lengths, pace=pace, pitch_transform=build_pitch_transform(spec)
-    )
-    assert actual.mel_lengths.tolist() == expected["dec_lens"].tolist()
-    assert max_diff(actual.mels, expected["mel_out"]) < TOLERANCE
-    assert max_diff(actual.pitch_pred, expected["pitch_pred"]) < TOLERANCE
+    actual = onnx_outputs(exports[name][0], text, lengths, pace=pace, pitch=spec)
+    assert actual["mel_lengths"].tolist() == expected["dec_lens"].tolist()
+    assert max_diff(actual["mels"], expected["mel_out"]) < TOLERANCE
+    assert max_diff(actual["pitch"], expected["pitch_pred"]) < TOLERANCE
 
 
 @pytest.mark.parametrize("batch", ["b1", "b2"])
@@ -123,13 +119,13 @@ def test_fastspeech_onnx_matches_pytorch_and_nvidia(exports, load_parity, alpha,
     reference = load_parity("fastspeech")
     text, lengths = _batch(reference, batch)
     expected = loaded.model.infer(text, lengths, alpha=alpha)
-    actual = load_onnx_export(directory).model.infer(text, lengths, alpha=alpha)
-    assert actual.mel_lengths.tolist() == expected.mel_lengths.tolist()
-    assert max_diff(actual.mels, expected.mels) < TOLERANCE
-    assert max_diff(actual.durations_pred, expected.durations_pred) < TOLERANCE
+    actual = onnx_outputs(directory, text, lengths, alpha=alpha)
+    assert actual["mel_lengths"].tolist() == expected.mel_lengths.tolist()
+    assert max_diff(actual["mels"], expected.mels) < TOLERANCE
+    assert max_diff(actual["durations"], expected.durations_pred) < TOLERANCE
     if batch == "b1":  # NVIDIA's batch-1 output (mel [1, T, 80])
         nvidia = reference["outputs"][f"forward_b1_alpha{alpha}"]["mel"]
-        assert max_diff(actual.mels, nvidia.transpose(1, 2)) < TOLERANCE
+        assert max_diff(actual["mels"], nvidia.transpose(1, 2)) < TOLERANCE
 
 
 def test_fastpitch_graph_names_and_manifest(exports):
@@ -147,11 +143,9 @@ def test_fastpitch_graph_names_and_manifest(exports):
 
 def test_a_custom_pitch_function_needs_pytorch(exports, load_parity):
     text, lengths = _batch(load_parity("fastpitch10"), "b1")
-    custom = build_pitch_transform(PitchTransformSpec(custom=lambda hz, lengths: hz))
+    custom = PitchTransformSpec(custom=lambda hz, lengths: hz)
     with pytest.raises(SpeechSynthError, match="custom pitch function runs with a PyTorch"):
-        load_onnx_export(exports["fastpitch10"][0]).model.infer(
-            text, lengths, pitch_transform=custom
-        )
+        onnx_outputs(exports["fastpitch10"][0], text, lengths, pitch=custom)
 
 
 def test_synthesize_runs_exports_with_their_controls(exports, parity_dir, tmp_path, capsys):
@@ -178,14 +172,14 @@ def test_broken_exports_are_one_line_errors(exports, tmp_path):
     broken.mkdir()
     (broken / MANIFEST_NAME).write_bytes((directory / MANIFEST_NAME).read_bytes())
     with pytest.raises(SpeechSynthError, match=r"model\.onnx: missing"):
-        load_onnx_export(broken)
+        open_acoustic_model(broken)
     (broken / GRAPH_FILE).write_bytes(b"not onnx")
     with pytest.raises(SpeechSynthError, match=r"model\.onnx: not a readable ONNX model"):
-        load_onnx_export(broken)
+        open_acoustic_model(broken)
     manifest = json.loads((directory / MANIFEST_NAME).read_text())
     (broken / MANIFEST_NAME).write_text(json.dumps({**manifest, "model_name": "hifigan"}))
-    with pytest.raises(SpeechSynthError, match="an export of 'hifigan'; speechsynth runs"):
-        load_onnx_export(broken)
+    with pytest.raises(SpeechSynthError, match="synthesis with hifigan is not supported"):
+        open_acoustic_model(broken)
 
 
 def test_other_models_are_refused_before_anything_is_written(parity_dir, tmp_path):
@@ -198,9 +192,11 @@ def test_other_models_are_refused_before_anything_is_written(parity_dir, tmp_pat
 def test_the_cpu_provider_runs_and_a_missing_one_is_named(exports, load_parity, tmp_path, capsys):
     directory, loaded = exports["fastspeech"]
     text, lengths = _batch(load_parity("fastspeech"), "b1")
-    on_cpu = load_onnx_export(directory, providers=ProviderSettings(("cpu",))).model
+    on_cpu = open_acoustic_model(directory, RuntimeOptions(providers=("cpu",)))
+    assert on_cpu.providers() == ["CPUExecutionProvider"]
     expected = loaded.model.infer(text, lengths)
-    assert max_diff(on_cpu.infer(text, lengths).mels, expected.mels) < TOLERANCE
+    actual = on_cpu.generate(text.numpy(), lengths.numpy(), Controls())
+    assert max_diff(actual.mels, expected.mels) < TOLERANCE
     argv = ["synthesize", "--model", str(directory), "--text", "Hi.", "-o", str(tmp_path)]
     assert main([*argv, "--providers", "tensorrt,cpu"]) == 2
     err = capsys.readouterr().err

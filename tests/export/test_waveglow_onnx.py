@@ -1,4 +1,5 @@
-"""WaveGlow exported to ONNX and run by ONNX Runtime, against NVIDIA's `infer_onnx` output."""
+"""WaveGlow exported to ONNX and run by ONNX Runtime, against NVIDIA's `infer_onnx` output and
+denoiser (the vocoder built on the export: tests/infer/test_onnx_waveglow.py)."""
 
 from __future__ import annotations
 
@@ -10,10 +11,10 @@ import onnxruntime
 import pytest
 import torch
 
-from speechsynth.cli import main
 from speechsynth.errors import SpeechSynthError
 from speechsynth.export.exporters import export_model
-from speechsynth.export.waveglow import WAVEGLOW_MANIFEST, export_waveglow
+from speechsynth.export.waveglow import export_waveglow
+from speechsynth.models.export_manifest import MANIFEST_NAME
 from speechsynth.models.registry import load_model
 
 
@@ -22,16 +23,14 @@ def reference(parity_dir) -> dict:
     return torch.load(parity_dir / "waveglow.pt", weights_only=True)
 
 
+def cpu_session(path):
+    return onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+
+
 @pytest.fixture(scope="module")
-def exported(parity_dir, tmp_path_factory):
-    """One export (each takes ~20 s), through the command line."""
-    directory = tmp_path_factory.mktemp("waveglow-onnx")
-    checkpoint = str(parity_dir / "waveglow.pt")
-    assert main(["export", "--model", checkpoint, "-o", str(directory), "--sigma", "0.6"]) == 0
-    session = onnxruntime.InferenceSession(
-        str(directory / "waveglow.onnx"), providers=["CPUExecutionProvider"]
-    )
-    return directory, session
+def exported(waveglow_onnx_dir):
+    """The export of the command line, once per session (`tests/conftest.py`)."""
+    return waveglow_onnx_dir, cpu_session(waveglow_onnx_dir / "waveglow.onnx")
 
 
 def test_onnx_waveglow_matches_nvidias_infer_onnx(exported, reference):
@@ -54,12 +53,30 @@ def test_onnx_waveglow_takes_any_mel_length(exported, parity_dir):
     expected = waveglow.infer_onnx(mel, noise, sigma=0.6)
     assert audio.shape == (2, 23 * 256)
     assert np.abs(audio - expected.numpy()).max() < 1e-4
-    manifest = json.loads((directory / WAVEGLOW_MANIFEST).read_text())
+    manifest = json.loads((directory / MANIFEST_NAME).read_text())
     assert manifest["sigma"] == 0.6 and manifest["model_name"] == "waveglow"
     assert sorted(path.name for path in directory.iterdir()) == [
-        WAVEGLOW_MANIFEST,
+        "denoiser.onnx",
+        MANIFEST_NAME,
         "waveglow.onnx",
     ]  # and no staging directory left behind
+
+
+def test_onnx_denoiser_matches_nvidias(exported, reference):
+    directory, _ = exported
+    outputs = reference["outputs"]
+    session = cpu_session(directory / "denoiser.onnx")
+    feeds = {"audio": outputs["audio"].numpy(), "strength": numpy_strength(0.01)}
+    (denoised,) = session.run(None, feeds)
+    expected = outputs["audio_denoised_strength0.01"].numpy()
+    assert np.abs(denoised - expected).max() < 1e-4
+    short = outputs["audio"][:, :256].numpy()  # one frame: the graph pads, as the Denoiser does
+    (denoised,) = session.run(None, {"audio": short, "strength": numpy_strength(0.01)})
+    assert denoised.shape == short.shape
+
+
+def numpy_strength(value: float) -> np.ndarray:
+    return np.array([value], dtype=np.float32)
 
 
 def test_models_without_an_export_are_refused(parity_dir, tmp_path):

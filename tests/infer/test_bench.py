@@ -4,7 +4,7 @@ import math
 import pytest
 import torch
 
-from speechsynth.cli import bench_cmd, main
+from speechsynth.cli import main
 from speechsynth.infer.bench import LatencyStats, bench_tacotron2_inference
 from speechsynth.infer.precision import PRECISIONS, prepare_for_inference
 from speechsynth.models.tacotron2 import Tacotron2, Tacotron2Config
@@ -60,7 +60,6 @@ def test_lower_precisions_leave_the_model_alone(tiny_model):
     assert type(fast.decoder.decoder_rnn) is not torch.nn.LSTMCell
     after = tiny_model.state_dict()
     assert all(torch.equal(before[name], after[name]) for name in before)
-    assert (*PRECISIONS, "onnx") == bench_cmd.PRECISION_NAMES
 
 
 def test_training_report_has_sane_values(tiny_model):
@@ -84,6 +83,7 @@ def test_cli_bench_with_a_checkpoint(parity_dir, capsys):
     report = json.loads(capsys.readouterr().out)
     assert report["weights"] == str(checkpoint) and report["threads"] == 1
     assert [entry["precision"] for entry in report["inference"]] == ["fp32", "int8", "onnx"]
+    assert report["inference"][0]["speedup"] == 1.0 and report["inference"][2]["speedup"] > 0
     assert [entry["decoder_steps"] for entry in report["inference"]] == [8, 8, 8]
     assert report["inference"][2]["ms_per_step_mean"] > 0
     assert report["training"]["mel_frames_per_s"] > 0
@@ -93,7 +93,10 @@ def test_cli_bench_with_a_checkpoint(parity_dir, capsys):
     assert "ms/step" in text and "int8" in text and "onnx" in text and "training" not in text
 
 
-def test_cli_bench_refuses_unknown_precisions(capsys):
-    with pytest.raises(SystemExit):
-        main(["bench", "tacotron2", "--precision", "fp16"])
-    assert "fp32, bf16, int8" in capsys.readouterr().err
+def test_cli_bench_refuses_unknown_precisions_and_models(capsys):
+    assert main(["bench", "tacotron2", "--precision", "fp16"]) == 2
+    error = capsys.readouterr().err
+    assert "--precision fp16: not available for tacotron2" in error
+    assert "fp32, bf16, int8, onnx, onnx-int8" in error
+    assert main(["bench", "hifigan"]) == 2
+    assert "no benchmark for 'hifigan'" in capsys.readouterr().err

@@ -31,7 +31,7 @@ def test_inference_makes_exactly_the_forced_frames(parity_dir, fixture, precisio
     if precision == "fp32":
         assert result.mel_relative_error is None
     else:
-        assert 0 < result.mel_relative_error < 0.3
+        assert 0 < result.mel_relative_error < 0.3 and result.mel_max_abs_diff > 0
 
 
 def test_fastpitch_training_step_with_the_aligner(parity_dir):
@@ -56,7 +56,7 @@ def test_cli_bench_fastpitch(parity_dir, capsys):
     assert main([*arguments[:-1], "--train-steps", "0"]) == 0
     assert "durations forced to 40 frames" in capsys.readouterr().out
     assert main(["bench", "fastpitch", "--precision", "int8"]) == 2
-    assert main(["bench", "fastpitch", "--precision", "onnx"]) == 2
+    assert "--precision int8: not available for fastpitch" in capsys.readouterr().err
 
 
 def test_text_reports_show_the_training_line():

@@ -4,7 +4,7 @@ import torch
 
 from speechsynth.errors import SpeechSynthError
 from speechsynth.infer import GriffinLimVocoder, Vocoder, load_vocoder
-from speechsynth.infer.vocoders import SILENCE_LOG_MEL
+from speechsynth.infer.vocoders import SILENCE_LOG_MEL, VocoderOptions
 
 
 def _log_mels(batch: int, frames: int) -> torch.Tensor:
@@ -13,7 +13,7 @@ def _log_mels(batch: int, frames: int) -> torch.Tensor:
 
 
 def test_load_griffin_lim():
-    vocoder = load_vocoder("griffin-lim", griffin_lim_iters=7)
+    vocoder = load_vocoder("griffin-lim", VocoderOptions(griffin_lim_iters=7))
     assert isinstance(vocoder, GriffinLimVocoder)
     assert isinstance(vocoder, Vocoder)
     assert vocoder.sampling_rate == 22050
@@ -44,7 +44,7 @@ def test_padding_is_vocoded_as_silence():
 
 
 def test_shape_mismatch_is_an_error():
-    with pytest.raises(ValueError, match="lengths"):
+    with pytest.raises(SpeechSynthError, match="lengths"):
         GriffinLimVocoder(n_iter=1)(_log_mels(2, 4), torch.tensor([4]))
 
 
@@ -67,4 +67,4 @@ def test_unreadable_vocoder_checkpoint(tmp_path):
 
 def test_griffin_lim_needs_an_iteration():
     with pytest.raises(SpeechSynthError, match="at least 1"):
-        load_vocoder("griffin-lim", griffin_lim_iters=0)
+        load_vocoder("griffin-lim", VocoderOptions(griffin_lim_iters=0))

@@ -8,7 +8,7 @@ import pytest
 from onnx import TensorProto, helper
 
 from speechsynth.errors import SpeechSynthError
-from speechsynth.export.providers import (
+from speechsynth.infer.providers import (
     ProviderSettings,
     choose_providers,
     parse_provider_names,

@@ -11,26 +11,25 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from speechsynth.audio.stft import STFT
 from speechsynth.models.waveglow import WaveGlow
 
 DEFAULT_STRENGTH = 0.01
 BIAS_MEL_FRAMES = 88  # NVIDIA's zero mel: [1, 80, 88]
+STFT_SETTINGS = (1024, 256, 1024)  # NVIDIA's: filter_length, hop_length (a quarter), win_length
 
 
 class Denoiser(nn.Module):
-    """`forward(audio [B, N], strength)` -> denoised audio [B, N]."""
+    """`forward(audio [B, N], strength)` -> denoised audio [B, N].
 
-    def __init__(
-        self,
-        waveglow: WaveGlow,
-        filter_length: int = 1024,
-        n_overlap: int = 4,
-        win_length: int = 1024,
-    ):
+    `stft` is NVIDIA's conv-based STFT, `audio.stft.STFT(*STFT_SETTINGS)`, given by the caller
+    (models/ sits beside audio/, not above it): `transform(audio)` -> (magnitude, phase) and
+    `inverse(magnitude, phase)` -> audio, with `hop_length` and `filter_length`.
+    """
+
+    def __init__(self, waveglow: WaveGlow, stft: nn.Module):
         super().__init__()
-        self.stft = STFT(filter_length, filter_length // n_overlap, win_length)
         device = waveglow.upsample.weight.device
+        self.stft = stft.to(device)
         silent_mel = torch.zeros(1, waveglow.config.n_mel_channels, BIAS_MEL_FRAMES, device=device)
         with torch.no_grad():
             bias_audio = waveglow.infer(silent_mel, sigma=0.0).float()
@@ -38,18 +37,20 @@ class Denoiser(nn.Module):
         self.register_buffer("bias_spec", bias_magnitude[:, :, 0:1])  # first frame: [1, bins, 1]
 
     @torch.no_grad()
-    def forward(self, audio: Tensor, strength: float = DEFAULT_STRENGTH) -> Tensor:
+    def forward(self, audio: Tensor, strength: float | Tensor = DEFAULT_STRENGTH) -> Tensor:
+        """`strength` may be a tensor [1] (the exported graph's input)."""
         n_samples = audio.size(1)
         padded = F.pad(audio.float(), (0, self._padding(n_samples)))
         magnitude, phase = self.stft.transform(padded)
         denoised = torch.clamp(magnitude - self.bias_spec * strength, min=0.0)
         return self.stft.inverse(denoised, phase).squeeze(1)[:, :n_samples]
 
-    def _padding(self, n_samples: int) -> int:
+    def _padding(self, n_samples: int | torch.SymInt) -> int | torch.SymInt:
         """Zeros to append so the STFT round trip returns every sample: a whole number of
         hops, and more than half a filter (the reflection padding needs it). None for
-        WaveGlow's outputs of three frames or more, so NVIDIA's results are unchanged."""
+        WaveGlow's outputs of three frames or more, so NVIDIA's results are unchanged.
+        (`sym_max`: a symbolic length stays symbolic when the denoiser is exported.)"""
         hop = self.stft.hop_length
         shortest = self.stft.filter_length // 2 + 1
-        padded = max(-(-n_samples // hop), -(-shortest // hop)) * hop
+        padded = torch.sym_max(-(-n_samples // hop), -(-shortest // hop)) * hop
         return padded - n_samples
