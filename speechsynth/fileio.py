@@ -42,3 +42,12 @@ def write_text_atomic(destination: str | os.PathLike, text: str) -> None:
     """Write `text` (UTF-8) to `destination` atomically."""
     with atomic_path(destination) as temp_path:
         temp_path.write_text(text, encoding="utf-8")
+
+
+def cache_dir() -> Path:
+    """Where the package keeps what it builds on first use (the compact CMUdict, mel bases):
+    $SPEECHSYNTH_CACHE, else $XDG_CACHE_HOME/speechsynth, else ~/.cache/speechsynth."""
+    if os.environ.get("SPEECHSYNTH_CACHE"):
+        return Path(os.environ["SPEECHSYNTH_CACHE"])
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "speechsynth"

@@ -29,6 +29,8 @@ OMP_NUM_THREADS=2 "$BIN/speechsynth" train fastpitch --dataset "$WORK/corpus" --
 
 "$BIN/speechsynth" voice pack "$WORK/run/checkpoint_last.pt" -o speechsynth/voices/demo.pt \
     --griffin-lim-iters 60
+# What `say` speaks with: the voice as an ONNX export (no torch at run time).
+"$BIN/speechsynth" export --model speechsynth/voices/demo.pt -o speechsynth/voices/demo
 "$BIN/speechsynth" eval intelligibility --voice speechsynth/voices/demo.pt \
     --sentences recipes/demo-voice/sentences-eval.txt --teacher festival --json > "$WORK/eval.json"
-echo "voice: speechsynth/voices/demo.pt; intelligibility: $WORK/eval.json"
+echo "voice: speechsynth/voices/demo.pt and its export speechsynth/voices/demo/; intelligibility: $WORK/eval.json"

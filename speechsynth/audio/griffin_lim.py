@@ -1,18 +1,22 @@
 """Griffin-Lim: a log-mel spectrogram back to audio with no trained vocoder.
 
-Uses the fast (momentum) variant of Perraudin et al. (2013), as librosa does, on torch's FFT STFT
-so a batch of mels is inverted at once.
+The fast (momentum) variant of Perraudin et al. (2013), as librosa has it, in numpy (no torch:
+an exported voice vocodes with it without torch), batched: a batch of mels is inverted at once.
+The STFT is centred with reflection padding and a periodic Hann window, as NVIDIA's mel front
+end; the inverse divides by the overlap-added squared window, as `torch.istft` does.
 """
 
 from __future__ import annotations
 
-import torch
+import numpy as np
 
 from speechsynth.audio.config import MelConfig
-from speechsynth.audio.stft import dynamic_range_decompression, mel_filterbank, periodic_hann
+from speechsynth.audio.mel_basis import mel_pseudo_inverse, periodic_hann
+
+TINY = 1e-11  # below this, the window envelope counts as zero (torch.istft's bound)
 
 
-class GriffinLim(torch.nn.Module):
+class GriffinLim:
     """Log-mel [B, n_mels, T] (or [n_mels, T]) -> audio [B, hop * T] in [-1, 1], like a vocoder."""
 
     def __init__(
@@ -23,7 +27,6 @@ class GriffinLim(torch.nn.Module):
         power: float = 1.0,
         seed: int | None = 0,
     ):
-        super().__init__()
         if n_iter < 1:
             raise ValueError("n_iter must be at least 1")
         self.config = config or MelConfig()
@@ -31,57 +34,68 @@ class GriffinLim(torch.nn.Module):
         self.momentum = momentum
         self.power = power
         self.seed = seed
-        mel_inverse = torch.linalg.pinv(torch.from_numpy(mel_filterbank(self.config))).float()
-        self.register_buffer("mel_inverse", mel_inverse, persistent=False)
-        window = periodic_hann(self.config.win_length, self.config.filter_length)
-        self.register_buffer("window", torch.from_numpy(window).float(), persistent=False)
+        self.mel_inverse = mel_pseudo_inverse(self.config)
+        self.window = periodic_hann(self.config.win_length, self.config.filter_length).astype(
+            np.float32
+        )
 
-    def linear_magnitude(self, log_mel: torch.Tensor) -> torch.Tensor:
+    def linear_magnitude(self, log_mel: np.ndarray) -> np.ndarray:
         """Least-squares linear magnitude [B, n_fft/2+1, T] whose mel projection is `log_mel`."""
-        magnitude = torch.matmul(self.mel_inverse, dynamic_range_decompression(log_mel))
-        return magnitude.clamp(min=0.0) ** self.power
+        magnitude = np.matmul(self.mel_inverse, np.exp(log_mel))
+        return np.maximum(magnitude, 0.0) ** self.power
 
-    def _stft(self, audio: torch.Tensor) -> torch.Tensor:
-        return torch.stft(
-            audio,
-            n_fft=self.config.filter_length,
-            hop_length=self.config.hop_length,
-            win_length=self.config.filter_length,
-            window=self.window,
-            center=True,
-            pad_mode="reflect",
-            return_complex=True,
-        )
-
-    def _istft(self, spectrum: torch.Tensor, length: int) -> torch.Tensor:
-        return torch.istft(
-            spectrum,
-            n_fft=self.config.filter_length,
-            hop_length=self.config.hop_length,
-            win_length=self.config.filter_length,
-            window=self.window,
-            center=True,
-            length=length,
-        )
-
-    @torch.no_grad()
-    def forward(self, log_mel: torch.Tensor) -> torch.Tensor:
-        single = log_mel.dim() == 2
-        log_mel = log_mel.unsqueeze(0) if single else log_mel
-        magnitude = self.linear_magnitude(log_mel.float())
-        length = self.config.hop_length * magnitude.size(-1)
-        generator = torch.Generator().manual_seed(self.seed) if self.seed is not None else None
+    def __call__(self, log_mel: np.ndarray) -> np.ndarray:
+        log_mel = np.asarray(log_mel, dtype=np.float32)
+        single = log_mel.ndim == 2
+        log_mel = log_mel[None] if single else log_mel
+        magnitude = self.linear_magnitude(log_mel)
+        length = self.config.hop_length * magnitude.shape[-1]
         # One phase draw shared by the batch, drawn frame-major, so an utterance starts from the
         # same phases whether it is vocoded alone or in a (padded) batch.
         n_bins, n_frames = magnitude.shape[-2:]
-        random_phase = torch.rand(n_frames, n_bins, generator=generator).T * 2 * torch.pi
-        angles = torch.polar(torch.ones_like(magnitude), random_phase.to(magnitude.device))
-        previous = torch.zeros_like(angles)
+        random_phase = np.random.default_rng(self.seed).random((n_frames, n_bins)).T * 2 * np.pi
+        angles = np.broadcast_to(np.exp(1j * random_phase), magnitude.shape).astype(np.complex64)
+        previous = np.zeros_like(angles)
         for _ in range(self.n_iter):
-            audio = self._istft(magnitude * angles, length)
-            rebuilt = self._stft(audio)[..., : magnitude.size(-1)]
+            rebuilt = self._stft(self._istft(magnitude * angles, length))[..., :n_frames]
             angles = rebuilt - (self.momentum / (1 + self.momentum)) * previous
-            angles = angles / angles.abs().clamp(min=1e-16)
+            angles = angles / np.maximum(np.abs(angles), 1e-16)
             previous = rebuilt
-        audio = self._istft(magnitude * angles, length).clamp(-1.0, 1.0)
+        audio = np.clip(self._istft(magnitude * angles, length), -1.0, 1.0).astype(np.float32)
         return audio[0] if single else audio
+
+    def _stft(self, audio: np.ndarray) -> np.ndarray:
+        """audio [B, N] -> complex spectrum [B, n_fft/2+1, 1 + N // hop] (centred frames)."""
+        n_fft, hop = self.config.filter_length, self.config.hop_length
+        padded = np.pad(audio, ((0, 0), (n_fft // 2, n_fft // 2)), mode="reflect")
+        n_frames = 1 + audio.shape[-1] // hop
+        frames = np.lib.stride_tricks.sliding_window_view(padded, n_fft, axis=-1)[:, ::hop]
+        spectrum = np.fft.rfft(frames[:, :n_frames] * self.window, axis=-1)
+        return spectrum.transpose(0, 2, 1).astype(np.complex64)
+
+    def _istft(self, spectrum: np.ndarray, length: int) -> np.ndarray:
+        """Complex spectrum [B, bins, F] -> audio [B, length]: windowed overlap-add, divided by
+        the overlap-added squared window, the centre padding removed."""
+        n_fft, hop = self.config.filter_length, self.config.hop_length
+        frames = np.fft.irfft(spectrum.transpose(0, 2, 1), n=n_fft, axis=-1) * self.window
+        audio = _overlap_add(frames, hop)
+        n_frames = spectrum.shape[-1]
+        envelope = _overlap_add(np.broadcast_to(self.window**2, (1, n_frames, n_fft)), hop)[0]
+        audio = audio / np.where(envelope > TINY, envelope, 1.0)
+        start = n_fft // 2
+        return audio[:, start : start + length].astype(np.float32)
+
+
+def _overlap_add(frames: np.ndarray, hop: int) -> np.ndarray:
+    """frames [B, F, n_fft] -> [B, n_fft + hop (F - 1)], each frame added in at `hop` steps."""
+    batch, n_frames, n_fft = frames.shape
+    output = np.zeros((batch, n_fft + hop * (n_frames - 1)), dtype=frames.dtype)
+    if n_fft % hop == 0:  # n_fft / hop vectorised adds (4 with NVIDIA's 1024 / 256)
+        blocks = frames.reshape(batch, n_frames, n_fft // hop, hop)
+        view = output.reshape(batch, -1, hop)
+        for k in range(n_fft // hop):
+            view[:, k : k + n_frames] += blocks[:, :, k]
+        return output
+    for index in range(n_frames):
+        output[:, index * hop : index * hop + n_fft] += frames[:, index]
+    return output

@@ -7,7 +7,6 @@ import os
 from pathlib import Path
 from typing import Any
 
-import librosa
 import numpy as np
 import soundfile
 
@@ -51,6 +50,8 @@ def _resample(
             f"(e.g. `sox in.wav -r {sampling_rate} out.wav`) or drop --strict"
         )
     log.warning("%s: resampling %d Hz -> %d Hz", path, file_rate, sampling_rate)
+    import librosa  # its resampler pulls in scipy.signal (~1 s): only when a file needs it
+
     return librosa.resample(audio, orig_sr=file_rate, target_sr=sampling_rate)
 
 

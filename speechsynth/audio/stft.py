@@ -6,13 +6,12 @@ our mels within float rounding of theirs, which is what lets NVIDIA checkpoints 
 
 from __future__ import annotations
 
-import librosa
 import numpy as np
 import torch
 import torch.nn.functional as F
-from scipy.signal import get_window
 
 from speechsynth.audio.config import MelConfig
+from speechsynth.audio.mel_basis import mel_filterbank, periodic_hann
 
 LOG_CLAMP_MIN = 1e-5
 
@@ -26,23 +25,6 @@ def dynamic_range_compression(
 
 def dynamic_range_decompression(log_magnitudes: torch.Tensor) -> torch.Tensor:
     return torch.exp(log_magnitudes)
-
-
-def periodic_hann(win_length: int, filter_length: int) -> np.ndarray:
-    """scipy's periodic ('fftbins') Hann window, zero-padded to `filter_length` (centred)."""
-    window = get_window("hann", win_length, fftbins=True)
-    return librosa.util.pad_center(window, size=filter_length)
-
-
-def mel_filterbank(config: MelConfig) -> np.ndarray:
-    """librosa's Slaney-scale, Slaney-normalised mel basis [n_mels, n_fft // 2 + 1]."""
-    return librosa.filters.mel(
-        sr=config.sampling_rate,
-        n_fft=config.filter_length,
-        n_mels=config.n_mel_channels,
-        fmin=config.mel_fmin,
-        fmax=config.mel_fmax,
-    )
 
 
 class STFT(torch.nn.Module):

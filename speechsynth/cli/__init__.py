@@ -84,6 +84,12 @@ def configure_logging(verbose: bool) -> None:
     )
 
 
+# What `pip install speechsynth[train]` adds to the runtime (pyproject.toml), by import name.
+TRAINING_PACKAGES = frozenset(
+    {"torch", "yaml", "tensorboard", "parselmouth", "pocketsphinx", "jiwer", "onnxscript"}
+)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -92,6 +98,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.run(args) or 0)
     except SpeechSynthError as error:
         print(f"speechsynth: error: {error}", file=sys.stderr)
+        return 2
+    except ModuleNotFoundError as error:
+        if error.name is None or error.name.split(".")[0] not in TRAINING_PACKAGES:
+            raise
+        print(
+            f"speechsynth: error: `speechsynth {args.command}` needs {error.name.split('.')[0]}, "
+            "which the runtime-only install lacks: pip install 'speechsynth[train]'",
+            file=sys.stderr,
+        )
         return 2
     except KeyboardInterrupt:
         print("speechsynth: interrupted", file=sys.stderr)

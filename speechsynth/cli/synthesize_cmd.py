@@ -259,7 +259,7 @@ def synthesis_settings(args: argparse.Namespace, model: Path) -> SynthesisSettin
     from speechsynth.infer.providers import parse_provider_names
     from speechsynth.infer.runtimes import RuntimeOptions
     from speechsynth.infer.synthesis_job import SynthesisSettings, pitch_spec
-    from speechsynth.infer.vocoders import VocoderOptions
+    from speechsynth.infer.vocoder_interface import VocoderOptions
 
     providers = getattr(args, "providers", None)
     runtime = RuntimeOptions(

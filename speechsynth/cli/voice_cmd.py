@@ -38,7 +38,7 @@ def register(commands: argparse._SubParsersAction) -> None:
 def run_pack(args: argparse.Namespace) -> int:
     from speechsynth.data.formats import read_lines
     from speechsynth.errors import SpeechSynthError
-    from speechsynth.infer.voice import pack_voice
+    from speechsynth.infer.voice_pack import pack_voice
 
     card = None
     if args.card is not None:

@@ -43,7 +43,8 @@ from speechsynth.infer.bench import (
 from speechsynth.infer.onnx_runtime import OnnxRuntime
 from speechsynth.infer.runtimes import RuntimeOptions, open_acoustic_model, open_vocoder
 from speechsynth.infer.torch_runtime import TorchRuntime
-from speechsynth.infer.vocoders import VocoderOptions, WaveGlowVocoder, native_bf16_available
+from speechsynth.infer.vocoder_interface import VocoderOptions
+from speechsynth.infer.vocoders import WaveGlowVocoder, native_bf16_available
 from speechsynth.models.registry import LoadedModel
 
 # ONNX precision -> the quantization of its export (None: fp32 graphs)

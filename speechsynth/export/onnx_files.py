@@ -46,6 +46,7 @@ def model_manifest(
         audio=MelConfig().to_dict(),
         inference_defaults=inference_defaults or {},
         text_setup=loaded.text_setup if reads_text else None,
+        **({"voice": loaded.voice} if loaded.voice else {}),
         **extra,
     )
 

@@ -13,11 +13,11 @@ from typing import Any
 _EXPORTS = {
     "AcousticModel": "speechsynth.infer.acoustic",
     "Controls": "speechsynth.infer.acoustic",
-    "GriffinLimVocoder": "speechsynth.infer.vocoders",
+    "GriffinLimVocoder": "speechsynth.infer.griffin_lim_vocoder",
     "RuntimeOptions": "speechsynth.infer.runtimes",
     "Vocoder": "speechsynth.infer.vocoder_interface",
     "VocoderOptions": "speechsynth.infer.vocoder_interface",
-    "load_vocoder": "speechsynth.infer.vocoders",
+    "load_vocoder": "speechsynth.infer.runtimes",
     "open_acoustic_model": "speechsynth.infer.runtimes",
     "SynthesisResult": "speechsynth.infer.synthesizer",
     "Synthesizer": "speechsynth.infer.synthesizer",

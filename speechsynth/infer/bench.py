@@ -28,7 +28,7 @@ from torch import Tensor, nn
 from speechsynth.errors import SpeechSynthError
 from speechsynth.infer.acoustic import AcousticModel, AcousticOutput, Controls
 from speechsynth.infer.precision import model_dtype, prepare_for_inference
-from speechsynth.infer.vocoders import Vocoder
+from speechsynth.infer.vocoder_interface import Vocoder
 from speechsynth.models.overrides import config_overridden
 from speechsynth.models.registry import LoadedModel, get_spec, load_model
 from speechsynth.models.tacotron2 import Tacotron2, Tacotron2Config

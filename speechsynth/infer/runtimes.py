@@ -20,7 +20,7 @@ from speechsynth.models.text_setup import TextSetup
 
 if TYPE_CHECKING:
     from speechsynth.infer.acoustic import AcousticModel
-    from speechsynth.infer.vocoders import Vocoder, VocoderOptions
+    from speechsynth.infer.vocoder_interface import Vocoder, VocoderOptions
 
 
 @dataclass(frozen=True)
@@ -123,3 +123,28 @@ def open_vocoder(
             f"{', '.join(builders) or 'vocoder'} checkpoint or export, or griffin-lim"
         )
     return builders[name](opened, vocoder_options, options)
+
+
+def load_vocoder(
+    spec: str | Path,
+    options: VocoderOptions | None = None,
+    runtime_options: RuntimeOptions | None = None,
+) -> Vocoder:
+    """The vocoder `spec` names: `griffin-lim` (numpy), or the path of a vocoder checkpoint (ours
+    or NVIDIA's) or export directory; `runtime_options` say where a checkpoint runs."""
+    from speechsynth.infer.griffin_lim_vocoder import GRIFFIN_LIM, GriffinLimVocoder
+    from speechsynth.infer.vocoder_interface import VocoderOptions
+
+    options = options or VocoderOptions()
+    if str(spec) == GRIFFIN_LIM:
+        return GriffinLimVocoder(n_iter=options.griffin_lim_iters)
+    if _looks_like_path(str(spec)):
+        return open_vocoder(Path(spec), options, runtime_options)
+    raise SpeechSynthError(
+        f"unknown vocoder {spec!r}: give {GRIFFIN_LIM} or the path of a vocoder checkpoint "
+        "or export"
+    )
+
+
+def _looks_like_path(spec: str) -> bool:
+    return Path(spec).exists() or "/" in spec or spec.endswith((".pt", ".pth", ".ckpt"))

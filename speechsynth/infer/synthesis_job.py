@@ -12,10 +12,11 @@ from speechsynth.audio.io import save_audio, save_mel
 from speechsynth.errors import SpeechSynthError
 from speechsynth.fileio import write_text_atomic
 from speechsynth.infer.acoustic import Controls
+from speechsynth.infer.griffin_lim_vocoder import GRIFFIN_LIM
 from speechsynth.infer.pitch_transforms import PitchTransformSpec, load_custom_function
-from speechsynth.infer.runtimes import RuntimeOptions, open_acoustic_model
+from speechsynth.infer.runtimes import RuntimeOptions, load_vocoder, open_acoustic_model
 from speechsynth.infer.synthesizer import DEFAULT_MAX_CHARS_PER_CHUNK, SynthesisResult, Synthesizer
-from speechsynth.infer.vocoders import GRIFFIN_LIM, VocoderOptions, load_vocoder
+from speechsynth.infer.vocoder_interface import VocoderOptions
 
 SUMMARY_NAME = "summary.json"
 

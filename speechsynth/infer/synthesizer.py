@@ -18,7 +18,7 @@ import numpy as np
 
 from speechsynth.errors import SpeechSynthError
 from speechsynth.infer.acoustic import AcousticModel, Controls, pad_ids
-from speechsynth.infer.vocoders import SILENCE_LOG_MEL, Vocoder
+from speechsynth.infer.vocoder_interface import SILENCE_LOG_MEL, Vocoder
 from speechsynth.text import TextProcessor, split_sentences
 
 log = logging.getLogger(__name__)

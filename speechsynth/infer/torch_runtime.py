@@ -1,156 +1,14 @@
-"""PyTorch checkpoints (ours and NVIDIA's) behind the acoustic-model and vocoder interfaces."""
+"""The PyTorch runtime: checkpoint files (ours and NVIDIA's), served by `torch_backends`.
+Importing this module imports no torch; opening a checkpoint does."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, ClassVar
-
-import numpy as np
-import torch
+from typing import Any
 
 from speechsynth.errors import SpeechSynthError
-from speechsynth.infer.acoustic import AcousticModel, AcousticOutput, Controls
-from speechsynth.infer.pitch_transforms import build_pitch_transform
-from speechsynth.infer.precision import prepare_for_inference
-from speechsynth.infer.runtimes import (
-    AcousticBuilder,
-    Runtime,
-    RuntimeOptions,
-    VocoderBuilder,
-)
-from speechsynth.infer.vocoders import Vocoder, VocoderOptions, WaveGlowVocoder
-from speechsynth.models.denoiser import DEFAULT_STRENGTH
-from speechsynth.models.overrides import config_overridden
-from speechsynth.models.registry import LoadedModel, load_model
+from speechsynth.infer.runtimes import AcousticBuilder, Runtime, RuntimeOptions, VocoderBuilder
 from speechsynth.models.text_setup import TextSetup
-from speechsynth.models.waveglow import DEFAULT_SIGMA
-
-
-def choose_device(name: str | None) -> torch.device:
-    """`name` as a device (None: cuda when available, else cpu), with one-line errors."""
-    if name is None:
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    try:
-        device = torch.device(name)
-    except RuntimeError:
-        raise SpeechSynthError(
-            f"--device {name!r}: not a device; use cpu, cuda or cuda:N"
-        ) from None
-    if device.type == "cuda" and not torch.cuda.is_available():
-        raise SpeechSynthError(f"--device {name}: no CUDA GPU is available here; use cpu")
-    return device
-
-
-class TorchAcousticModel(AcousticModel):
-    """A loaded checkpoint's network on a device, at a precision."""
-
-    runtime = "pytorch"
-
-    def __init__(self, loaded: LoadedModel, options: RuntimeOptions | None = None) -> None:
-        super().__init__(loaded.config, loaded.text_setup, loaded.source)
-        options = options or RuntimeOptions()
-        self.loaded = loaded
-        self.device = choose_device(options.device)
-        self.precision = options.precision
-        self.model = prepare_for_inference(loaded.model.to(self.device), options.precision)
-
-    def generate(
-        self,
-        ids: np.ndarray,
-        lengths: np.ndarray,
-        controls: Controls,
-        seed: int | None = None,
-    ) -> AcousticOutput:
-        self.check_controls(controls)
-        text = torch.from_numpy(np.asarray(ids, dtype=np.int64)).to(self.device)
-        text_lengths = torch.from_numpy(np.asarray(lengths, dtype=np.int64)).to(self.device)
-        with torch.inference_mode():
-            mels, mel_lengths, hit_limit = self.run(text, text_lengths, controls, seed)
-        return AcousticOutput(
-            mels.float().cpu().numpy(),
-            mel_lengths.cpu().numpy().astype(np.int64),
-            hit_limit.cpu().numpy().astype(bool),
-        )
-
-    def run(
-        self, text: torch.Tensor, text_lengths: torch.Tensor, controls: Controls, seed: int | None
-    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """The network's inference -> (mels, mel_lengths, hit_max_decoder_steps) tensors."""
-        raise NotImplementedError
-
-    def describe(self) -> dict[str, Any]:
-        return {**super().describe(), "device": str(self.device), "precision": self.precision}
-
-
-def _never(lengths: torch.Tensor) -> torch.Tensor:
-    """Parallel models have no decoder step limit to reach."""
-    return torch.zeros_like(lengths, dtype=torch.bool)
-
-
-class TorchTacotron2(TorchAcousticModel):
-    name = "tacotron2"
-    controls: ClassVar[frozenset[str]] = frozenset({"max_decoder_steps", "gate_threshold"})
-
-    def decoder_step_limit(self, controls: Controls) -> int | None:
-        return controls.max_decoder_steps or self.config.max_decoder_steps
-
-    def run(self, text, text_lengths, controls, seed):
-        generator = None
-        if seed is not None:
-            generator = torch.Generator(device=self.device).manual_seed(seed)
-        with config_overridden(self.model, gate_threshold=controls.gate_threshold):
-            output = self.model.infer(
-                text,
-                text_lengths,
-                max_decoder_steps=controls.max_decoder_steps,
-                generator=generator,
-            )
-        return output.mel_outputs_postnet, output.mel_lengths, output.reached_max_decoder_steps
-
-
-class TorchFastPitch(TorchAcousticModel):
-    name = "fastpitch"
-
-    @property
-    def controls(self) -> frozenset[str]:  # type: ignore[override]
-        speaker = {"speaker"} if self.config.n_speakers > 1 else set()
-        return frozenset({"pace", "pitch", *speaker})
-
-    def run(self, text, text_lengths, controls, seed):
-        pitch_transform = build_pitch_transform(controls.pitch) if controls.pitch else None
-        output = self.model.infer(
-            text,
-            text_lengths,
-            pace=controls.pace,
-            pitch_transform=pitch_transform,
-            speaker=controls.speaker or 0,
-        )
-        return output.mels, output.mel_lengths, _never(output.mel_lengths)
-
-
-class TorchFastSpeech(TorchAcousticModel):
-    name = "fastspeech"
-    controls: ClassVar[frozenset[str]] = frozenset({"alpha"})
-
-    def run(self, text, text_lengths, controls, seed):
-        output = self.model.infer(text, text_lengths, alpha=controls.alpha)
-        return output.mels, output.mel_lengths, _never(output.mel_lengths)
-
-
-def _waveglow_vocoder(
-    loaded: LoadedModel, options: VocoderOptions, runtime: RuntimeOptions
-) -> Vocoder:
-    return WaveGlowVocoder(
-        loaded.model,
-        sigma=DEFAULT_SIGMA if options.sigma is None else options.sigma,
-        denoiser_strength=(
-            DEFAULT_STRENGTH if options.denoiser_strength is None else options.denoiser_strength
-        ),
-        precision=options.precision,
-        seed=options.seed,
-        copy_model=False,
-        device=str(choose_device(runtime.device)),
-    )
 
 
 class TorchRuntime(Runtime):
@@ -159,19 +17,27 @@ class TorchRuntime(Runtime):
     def recognises(self, path: Path) -> bool:
         return path.is_file()
 
-    def open(self, path: Path, options: RuntimeOptions) -> tuple[str, LoadedModel]:
+    def open(self, path: Path, options: RuntimeOptions) -> tuple[str, Any]:
+        from speechsynth.models.registry import load_model
+
         loaded = load_model(path)
         return loaded.name, loaded
 
     def text_setup(self, path: Path) -> TextSetup:
+        from speechsynth.models.registry import load_model
+
         return load_model(path).text_setup
 
     def acoustic_models(self) -> dict[str, AcousticBuilder]:
-        backends = (TorchTacotron2, TorchFastPitch, TorchFastSpeech)
-        return {backend.name: backend for backend in backends}
+        from speechsynth.infer import torch_backends as backends
+
+        classes = (backends.TorchTacotron2, backends.TorchFastPitch, backends.TorchFastSpeech)
+        return {backend.name: backend for backend in classes}
 
     def vocoders(self) -> dict[str, VocoderBuilder]:
-        return {"waveglow": _waveglow_vocoder}
+        from speechsynth.infer.torch_backends import waveglow_vocoder
+
+        return {"waveglow": waveglow_vocoder}
 
     def refuse_options(self, path: Path, options: RuntimeOptions) -> None:
         if options.providers or options.engine_cache:

@@ -1,6 +1,6 @@
 """The vocoder interface: log-mel batches in, waveforms out, numpy at the boundary. No torch
 here: an exported vocoder (`onnx_waveglow`) implements it without torch; the PyTorch vocoders
-and `load_vocoder` are in `vocoders`.
+are in `vocoders`, Griffin-Lim (numpy) in `griffin_lim_vocoder`, `load_vocoder` in `runtimes`.
 """
 
 from __future__ import annotations

@@ -1,10 +1,6 @@
-"""Vocoders: batches of log-mel spectrograms to waveforms, behind one interface
-(`vocoder_interface`, which needs no torch).
-
-Every consumer (synthesis, benchmarks, evaluation, serving) goes through `Vocoder.__call__`
-with numpy arrays, so a backend without torch (an ONNX export) implements it as well as a
-PyTorch one. `load_vocoder(spec, options)` builds one: `griffin-lim`, or a checkpoint or export
-recognised by the runtime registry (`speechsynth.infer.runtimes`).
+"""The PyTorch vocoders (WaveGlow from a checkpoint) behind the vocoder interface
+(`vocoder_interface`, which needs no torch). `runtimes.load_vocoder(spec, options)` builds any
+vocoder: `griffin-lim` (numpy, `griffin_lim_vocoder`), or a checkpoint or an export.
 """
 
 from __future__ import annotations
@@ -12,25 +8,19 @@ from __future__ import annotations
 import copy
 from abc import abstractmethod
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import torch
 from torch import Tensor
 
 from speechsynth.audio.config import MelConfig
-from speechsynth.audio.griffin_lim import GriffinLim
 from speechsynth.audio.stft import STFT
 from speechsynth.errors import SpeechSynthError
 from speechsynth.infer.chunked_vocoding import Chunking, utterance_noise, vocode_utterances
-from speechsynth.infer.vocoder_interface import SILENCE_LOG_MEL as SILENCE_LOG_MEL  # re-export
-from speechsynth.infer.vocoder_interface import Vocoder, VocoderOptions
+from speechsynth.infer.vocoder_interface import Vocoder
 from speechsynth.models.denoiser import DEFAULT_STRENGTH, STFT_SETTINGS, Denoiser
 from speechsynth.models.registry import load_model
 from speechsynth.models.waveglow import DEFAULT_SIGMA, WaveGlow
-
-GRIFFIN_LIM = "griffin-lim"
-VOCODER_NAMES = (GRIFFIN_LIM,)  # and the path of a vocoder checkpoint or export
 
 
 class TorchVocoder(Vocoder):
@@ -55,54 +45,6 @@ class TorchVocoder(Vocoder):
         with torch.inference_mode():
             audio = self.vocode_tensor(torch.from_numpy(mels).to(self.device))
             return audio.float().cpu().numpy()
-
-
-class GriffinLimVocoder(TorchVocoder):
-    """Griffin-Lim phase reconstruction: no trained weights, robotic but dependable."""
-
-    name = GRIFFIN_LIM
-
-    def __init__(
-        self,
-        n_iter: int = 60,
-        mel_config: MelConfig | None = None,
-        momentum: float = 0.99,
-        seed: int | None = 0,
-        device: str | None = None,
-    ) -> None:
-        super().__init__(mel_config, device)
-        if n_iter < 1:
-            raise SpeechSynthError(f"Griffin-Lim needs at least 1 iteration, got {n_iter}")
-        self.griffin_lim = GriffinLim(self.mel_config, n_iter=n_iter, momentum=momentum, seed=seed)
-
-    def vocode_tensor(self, mels: Tensor) -> Tensor:
-        return self.griffin_lim.to(mels.device)(mels)
-
-
-def load_vocoder(
-    spec: str | Path,
-    options: VocoderOptions | None = None,
-    runtime_options: Any = None,
-) -> Vocoder:
-    """The vocoder `spec` names: `griffin-lim`, or the path of a vocoder checkpoint (ours or
-    NVIDIA's) or export directory. `runtime_options` (`runtimes.RuntimeOptions`) say where
-    a checkpoint runs."""
-    from speechsynth.infer.runtimes import RuntimeOptions, open_vocoder
-
-    options = options or VocoderOptions()
-    runtime_options = runtime_options or RuntimeOptions()
-    if str(spec) == GRIFFIN_LIM:
-        return GriffinLimVocoder(n_iter=options.griffin_lim_iters, device=runtime_options.device)
-    if _looks_like_path(str(spec)):
-        return open_vocoder(Path(spec), options, runtime_options)
-    raise SpeechSynthError(
-        f"unknown vocoder {spec!r}: give one of {', '.join(VOCODER_NAMES)} "
-        "or the path of a vocoder checkpoint or export"
-    )
-
-
-def _looks_like_path(spec: str) -> bool:
-    return Path(spec).exists() or "/" in spec or spec.endswith((".pt", ".pth", ".ckpt"))
 
 
 # ----------------------------------------------------------------------------- WaveGlow

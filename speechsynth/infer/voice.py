@@ -1,8 +1,10 @@
-"""Voices: an acoustic model checkpoint packed for inference, with the vocoder it goes with.
+"""Voices: an acoustic model packed for inference, with the vocoder it goes with.
 
-A voice file is one of our checkpoints without training state (weights only, fp16 when packed
-so), plus a `voice` entry naming its vocoder and settings. The package ships one, the demo voice
-(`speechsynth/voices/demo.pt`, see its model card); `speechsynth say` uses it by default.
+A voice is a packed checkpoint (`voice_pack.pack_voice`: weights only, plus a `voice` entry
+naming its vocoder and settings) or the `speechsynth export` of one (the manifest keeps the
+entry). The package ships the demo voice as an export (`speechsynth/voices/demo/`, see its
+model card), which `speechsynth say` uses by default and runs without torch; a checkpoint voice
+imports torch when it is loaded.
 """
 
 from __future__ import annotations
@@ -12,22 +14,16 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import torch
-
 from speechsynth.audio.io import save_audio
 from speechsynth.errors import SpeechSynthError
 from speechsynth.infer.acoustic import AcousticModel, Controls
-from speechsynth.infer.runtimes import open_acoustic_model
+from speechsynth.infer.runtimes import load_vocoder, open_acoustic_model
 from speechsynth.infer.synthesizer import Synthesizer
-from speechsynth.infer.vocoders import Vocoder, VocoderOptions, load_vocoder
-from speechsynth.models.checkpoint import (
-    is_own_checkpoint,
-    load_file,
-    read_checkpoint,
-    write_checkpoint,
-)
+from speechsynth.infer.vocoder_interface import Vocoder, VocoderOptions
+from speechsynth.models.export_manifest import read_manifest
 
-BUNDLED_VOICE_NAME = "demo.pt"
+BUNDLED_VOICE_NAME = "demo"  # an export directory, made from the checkpoint beside it
+BUNDLED_CHECKPOINT_NAME = "demo.pt"
 DEFAULT_VOICE_SETTINGS: dict[str, Any] = {"vocoder": "griffin-lim", "griffin_lim_iters": 60}
 
 
@@ -40,8 +36,13 @@ class Voice:
 
 
 def bundled_voice_path() -> Path:
-    """Where the package's demo voice lives (it may be absent in a source checkout)."""
+    """The package's demo voice: the export `say` speaks with."""
     return Path(str(resources.files("speechsynth") / "voices" / BUNDLED_VOICE_NAME))
+
+
+def bundled_checkpoint_path() -> Path:
+    """The packed checkpoint the demo voice was exported from (`make voice` writes both)."""
+    return Path(str(resources.files("speechsynth") / "voices" / BUNDLED_CHECKPOINT_NAME))
 
 
 def load_voice(path: str | Path | None = None, vocoder: str | None = None) -> Voice:
@@ -51,7 +52,7 @@ def load_voice(path: str | Path | None = None, vocoder: str | None = None) -> Vo
         if path == bundled_voice_path():
             raise SpeechSynthError(
                 f"{path}: the bundled demo voice is missing from this installation; "
-                "build it with `make voice` or pass --voice CKPT"
+                "reinstall speechsynth, or pass --voice CKPT"
             )
         raise SpeechSynthError(f"{path}: voice not found; check the path")
     settings = voice_settings(path)
@@ -62,52 +63,15 @@ def load_voice(path: str | Path | None = None, vocoder: str | None = None) -> Vo
 
 
 def voice_settings(path: Path) -> dict[str, Any]:
-    """The `voice` entry of a packed voice; defaults for any other checkpoint or an export."""
+    """The `voice` entry of a packed voice or of its export; defaults for any other model."""
     if path.is_dir():
-        return dict(DEFAULT_VOICE_SETTINGS)
-    content = load_file(path)
-    saved = content.get("voice") if is_own_checkpoint(content) else None
-    return {**DEFAULT_VOICE_SETTINGS, **(saved or {})}
+        saved = read_manifest(path).get("voice")
+    else:
+        from speechsynth.models.checkpoint import is_own_checkpoint, load_file  # imports torch
 
-
-def pack_voice(
-    checkpoint: str | Path,
-    output: str | Path,
-    *,
-    fp16: bool = True,
-    settings: dict[str, Any] | None = None,
-    card: dict[str, Any] | None = None,
-) -> dict[str, Any]:
-    """Write `checkpoint`'s inference weights (its moving average when it has one) as a voice:
-    no optimizer or RNG state; floating-point tensors in fp16 with `fp16` (they are loaded back
-    into fp32). -> the written payload's summary."""
-    content = read_checkpoint(checkpoint)
-    state_dict = content.get("ema_state_dict") or content["state_dict"]
-    if fp16:
-        state_dict = {
-            name: tensor.half() if tensor.is_floating_point() else tensor
-            for name, tensor in state_dict.items()
-        }
-    payload = {
-        "model_name": content["model_name"],
-        "model_config": content["model_config"],
-        "state_dict": state_dict,
-        "experiment": content.get("experiment", {}),
-        "epoch": content.get("epoch"),
-        "step": content.get("step"),
-        "voice": {**DEFAULT_VOICE_SETTINGS, **(settings or {})},
-        "card": card or {},
-    }
-    write_checkpoint(output, payload)
-    parameters = sum(tensor.numel() for tensor in state_dict.values())
-    return {
-        "output": str(output),
-        "model": content["model_name"],
-        "parameters": parameters,
-        "bytes": Path(output).stat().st_size,
-        "step": content.get("step"),
-        "dtype": str(torch.float16 if fp16 else torch.float32),
-    }
+        content = load_file(path)
+        saved = content.get("voice") if is_own_checkpoint(content) else None
+    return {**DEFAULT_VOICE_SETTINGS, **(saved if isinstance(saved, dict) else {})}
 
 
 def speak_to_file(

@@ -128,6 +128,8 @@ class LoadedModel:
     text_cleaners: tuple[str, ...]
     p_arpabet: float = 0.0
     text_rules: str = SPEECHSYNTH_TEXT_RULES
+    # A packed voice's `voice` settings (its vocoder) and `card`; None for other checkpoints.
+    voice: dict[str, Any] | None = None
 
     @property
     def text_setup(self) -> TextSetup:
@@ -149,18 +151,27 @@ def load_model(path: str | Path, expected_name: str | None = None) -> LoadedMode
         p_arpabet = float(data.get("p_arpabet", 0.0))
         rules = str(data.get("text_rules", SPEECHSYNTH_TEXT_RULES))
         origin = "speechsynth"
+        voice = _voice_entry(content)
     else:
         state_dict, nvidia_config = unwrap_nvidia_checkpoint(content, str(path))
         spec = _nvidia_spec(state_dict, expected_name, path)
         config = spec.config_from_nvidia(nvidia_config, state_dict)
         cleaners, p_arpabet, rules = nvidia_text_setup(content, spec, config, path)
         origin = "nvidia"
+        voice = None
     model = spec.build(config)
     if spec.adapt_to_state_dict is not None:
         spec.adapt_to_state_dict(model, state_dict)
     load_state_dict_strict(model, state_dict, str(path))
     model.eval()
-    return LoadedModel(spec.name, config, model, path, origin, cleaners, p_arpabet, rules)
+    return LoadedModel(spec.name, config, model, path, origin, cleaners, p_arpabet, rules, voice)
+
+
+def _voice_entry(content: Mapping[str, Any]) -> dict[str, Any] | None:
+    """A packed voice's settings, with its model card (`voice pack`)."""
+    if not isinstance(content.get("voice"), Mapping):
+        return None
+    return {**content["voice"], "card": dict(content.get("card") or {})}
 
 
 def _nvidia_text_defaults(spec: ModelSpec, config: Any) -> TextSetup:

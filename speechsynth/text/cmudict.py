@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import functools
 import marshal
-import os
 import re
 from collections.abc import Callable, Iterable
 from importlib import metadata, resources
 from pathlib import Path
 
-from speechsynth.fileio import atomic_path
+from speechsynth.fileio import atomic_path, cache_dir
 from speechsynth.text.symbols import ARPABET_SYMBOLS
 
 _VALID_PHONEMES = frozenset(ARPABET_SYMBOLS)
@@ -57,14 +56,6 @@ class PronouncingDictionary:
 
     def __len__(self) -> int:
         return len(self.entries)
-
-
-def cache_dir() -> Path:
-    """$SPEECHSYNTH_CACHE, else $XDG_CACHE_HOME/speechsynth, else ~/.cache/speechsynth."""
-    if os.environ.get("SPEECHSYNTH_CACHE"):
-        return Path(os.environ["SPEECHSYNTH_CACHE"])
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "speechsynth"
 
 
 def compact_cache_path() -> Path:

@@ -112,7 +112,7 @@ def test_say_errors_are_one_line(arguments, message, capsys, tmp_path, monkeypat
 
 
 def test_the_bundled_voice_speaks_a_sentence(tmp_path, capsys):
-    if not bundled_voice_path().is_file():
+    if not bundled_voice_path().is_dir():
         pytest.fail(f"{bundled_voice_path()} is missing: the package must ship its demo voice")
     output = tmp_path / "demo.wav"
     assert main(["say", SENTENCE, "-o", str(output), "--json"]) == 0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from speechsynth.infer.voice import bundled_voice_path
+from speechsynth.infer.voice import bundled_checkpoint_path
 from speechsynth.models.registry import load_model
 from speechsynth.text import TextProcessor
 
@@ -33,9 +33,9 @@ PINNED_IDS = {
 
 @pytest.fixture(scope="module")
 def voice_processor() -> TextProcessor:
-    if not bundled_voice_path().is_file():
+    if not bundled_checkpoint_path().is_file():
         pytest.skip("the bundled voice is not in this checkout")
-    loaded = load_model(bundled_voice_path())
+    loaded = load_model(bundled_checkpoint_path())
     assert loaded.text_setup == (("english_cleaners",), 1.0, "speechsynth")
     return TextProcessor.for_setup(loaded.text_setup, seed=0)
 

@@ -18,8 +18,9 @@ from speechsynth.infer import onnx_waveglow
 from speechsynth.infer.chunked_vocoding import Chunking, chunk_starts
 from speechsynth.infer.onnx_runtime import OnnxExport
 from speechsynth.infer.onnx_waveglow import OnnxWaveGlowVocoder
-from speechsynth.infer.runtimes import RuntimeOptions, open_acoustic_model
-from speechsynth.infer.vocoders import VocoderOptions, WaveGlowVocoder, load_vocoder
+from speechsynth.infer.runtimes import RuntimeOptions, load_vocoder, open_acoustic_model
+from speechsynth.infer.vocoder_interface import VocoderOptions
+from speechsynth.infer.vocoders import WaveGlowVocoder
 from speechsynth.models.export_manifest import MANIFEST_NAME
 
 TOLERANCE = 1e-4

@@ -11,8 +11,8 @@ from speechsynth.errors import SpeechSynthError
 from speechsynth.infer.acoustic import AcousticModel, Controls
 from speechsynth.infer.onnx_runtime import OnnxFastSpeech
 from speechsynth.infer.runtimes import RuntimeOptions, open_acoustic_model, open_vocoder
-from speechsynth.infer.torch_runtime import TorchFastPitch, TorchFastSpeech, TorchTacotron2
-from speechsynth.infer.vocoders import VocoderOptions
+from speechsynth.infer.torch_backends import TorchFastPitch, TorchFastSpeech, TorchTacotron2
+from speechsynth.infer.vocoder_interface import VocoderOptions
 from speechsynth.models.export_manifest import MANIFEST_NAME
 
 

@@ -10,7 +10,7 @@ import torch
 
 from speechsynth.errors import SpeechSynthError
 from speechsynth.infer import Controls, GriffinLimVocoder, Synthesizer
-from speechsynth.infer.torch_runtime import TorchTacotron2
+from speechsynth.infer.torch_backends import TorchTacotron2
 from speechsynth.models.registry import load_model
 
 STEPS = 30

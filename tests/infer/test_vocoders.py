@@ -4,7 +4,7 @@ import torch
 
 from speechsynth.errors import SpeechSynthError
 from speechsynth.infer import GriffinLimVocoder, Vocoder, load_vocoder
-from speechsynth.infer.vocoders import SILENCE_LOG_MEL, VocoderOptions
+from speechsynth.infer.vocoder_interface import SILENCE_LOG_MEL, VocoderOptions
 
 
 def _log_mels(batch: int, frames: int) -> torch.Tensor:

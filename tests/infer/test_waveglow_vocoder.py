@@ -14,12 +14,9 @@ from speechsynth.cli import main
 from speechsynth.errors import SpeechSynthError
 from speechsynth.infer.bench import bench_vocoder
 from speechsynth.infer.chunked_vocoding import chunk_starts
-from speechsynth.infer.vocoders import (
-    VocoderOptions,
-    WaveGlowVocoder,
-    load_vocoder,
-    native_bf16_available,
-)
+from speechsynth.infer.runtimes import load_vocoder
+from speechsynth.infer.vocoder_interface import VocoderOptions
+from speechsynth.infer.vocoders import WaveGlowVocoder, native_bf16_available
 from speechsynth.models.checkpoint import write_checkpoint
 from speechsynth.models.waveglow import WaveGlow, WaveGlowConfig
 
