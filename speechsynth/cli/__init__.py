@@ -108,6 +108,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
+    except OSError as error:  # a file the command reads or writes: never a bare traceback
+        where = error.filename or "a file"
+        print(f"speechsynth: error: {where}: {error.strerror or error}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print("speechsynth: interrupted", file=sys.stderr)
         return 130

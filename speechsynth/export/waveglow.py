@@ -23,7 +23,7 @@ from torch import Tensor, nn
 from speechsynth.audio.stft import STFT
 from speechsynth.errors import SpeechSynthError
 from speechsynth.export.onnx_files import export_graph, model_manifest, staged_directory
-from speechsynth.models.denoiser import DEFAULT_STRENGTH, STFT_SETTINGS, Denoiser
+from speechsynth.models.denoiser import DEFAULT_STRENGTH, STFT_SETTINGS, Denoiser, waveglow_denoiser
 from speechsynth.models.export_manifest import MANIFEST_NAME, write_manifest
 from speechsynth.models.registry import LoadedModel
 from speechsynth.models.waveglow import DEFAULT_SIGMA, WaveGlow, ungroup
@@ -101,7 +101,7 @@ def export_waveglow(
             opset,
         )
         export_graph(
-            DenoiserForExport(Denoiser(waveglow, STFT(*STFT_SETTINGS))),
+            DenoiserForExport(waveglow_denoiser(waveglow, STFT(*STFT_SETTINGS))),
             (audio, torch.tensor([DEFAULT_STRENGTH])),
             staging / DENOISER_FILE,
             ("audio", "strength"),

@@ -17,6 +17,8 @@ class GriffinLimVocoder(Vocoder):
 
     name = GRIFFIN_LIM
     runtime = "numpy"
+    # Its phases are found over the whole input: padding would change an utterance's audio.
+    vocodes_each_alone = True
 
     def __init__(
         self,

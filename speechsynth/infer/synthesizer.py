@@ -4,7 +4,8 @@
 holds similar lengths: padding changes a Tacotron 2 encoder's output slightly), runs them through
 the acoustic model `batch_size` at a time, vocodes each batch, and joins every utterance's chunks
 with a short silence. An utterance that reaches the decoder's step limit is reported with a
-warning naming it: its audio may be cut off, and that is never silent.
+warning naming it: its audio may be cut off, and that is never silent. `stream` gives one
+utterance's audio chunk by chunk instead, each as soon as it is made.
 """
 
 from __future__ import annotations
@@ -54,6 +55,17 @@ class _Chunk:
     audio: np.ndarray | None = None
     hit_max_decoder_steps: bool = False
     synthesis_seconds: float = 0.0
+
+
+@dataclass(frozen=True)
+class AudioChunk:
+    """One piece of a streamed utterance: a sentence chunk's audio, and the silence that joins
+    it to the next (the last chunk has none)."""
+
+    audio: np.ndarray  # float32 in [-1, 1]
+    index: int  # 0, 1, ... in text order
+    is_last: bool
+    ready_seconds: float  # from the call to this chunk being ready (the first: time to audio)
 
 
 class Synthesizer:
@@ -108,6 +120,22 @@ class Synthesizer:
             if result.hit_max_decoder_steps:
                 self._warn_cut_off(result)
         return results
+
+    def stream(self, text: str, name: str = "stream") -> Iterator[AudioChunk]:
+        """`text`'s audio chunk by chunk, each ready as soon as it is made: the text is split as
+        `synthesize` splits it (sentences, at most `max_chars_per_chunk` characters) and every
+        chunk runs alone through the model and the vocoder, in order. Joined, the chunks are
+        `synthesize`'s audio for the text. Bad text fails before the first chunk."""
+        started = time.perf_counter()
+        chunks = self._encode([(name, text)])
+        gap = np.zeros(self.gap_frames * self.vocoder.hop_length, np.float32)
+        for index, chunk in enumerate(chunks):
+            self._run_batch([chunk])
+            is_last = index == len(chunks) - 1
+            audio = chunk.audio if is_last else np.concatenate([chunk.audio, gap])
+            if chunk.hit_max_decoder_steps:
+                self._warn_cut_off(self._assemble(name, text, [chunk]))
+            yield AudioChunk(audio, index, is_last, time.perf_counter() - started)
 
     def _encode(self, utterances: Sequence[tuple[str, str]]) -> list[_Chunk]:
         # A fresh processor per call: the same seed gives the same ARPAbet draws every call.

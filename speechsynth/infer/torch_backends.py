@@ -14,7 +14,7 @@ from speechsynth.infer.pitch_transforms import build_pitch_transform
 from speechsynth.infer.precision import prepare_for_inference
 from speechsynth.infer.runtimes import RuntimeOptions
 from speechsynth.infer.vocoder_interface import Vocoder, VocoderOptions
-from speechsynth.infer.vocoders import WaveGlowVocoder
+from speechsynth.infer.vocoders import HIFIGAN_DENOISER_STRENGTH, HiFiGanVocoder, WaveGlowVocoder
 from speechsynth.models.denoiser import DEFAULT_STRENGTH
 from speechsynth.models.overrides import config_overridden
 from speechsynth.models.registry import LoadedModel
@@ -143,6 +143,24 @@ def waveglow_vocoder(
         ),
         precision=options.precision,
         seed=options.seed,
+        copy_model=False,
+        device=str(choose_device(runtime.device)),
+    )
+
+
+def hifigan_vocoder(
+    loaded: LoadedModel, options: VocoderOptions, runtime: RuntimeOptions
+) -> Vocoder:
+    """HiFi-GAN reads the denoiser strength and the precision (it draws no noise: no sigma or
+    seed)."""
+    return HiFiGanVocoder(
+        loaded.model,
+        denoiser_strength=(
+            HIFIGAN_DENOISER_STRENGTH
+            if options.denoiser_strength is None
+            else options.denoiser_strength
+        ),
+        precision=options.precision,
         copy_model=False,
         device=str(choose_device(runtime.device)),
     )

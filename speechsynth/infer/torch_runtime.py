@@ -35,9 +35,9 @@ class TorchRuntime(Runtime):
         return {backend.name: backend for backend in classes}
 
     def vocoders(self) -> dict[str, VocoderBuilder]:
-        from speechsynth.infer.torch_backends import waveglow_vocoder
+        from speechsynth.infer.torch_backends import hifigan_vocoder, waveglow_vocoder
 
-        return {"waveglow": waveglow_vocoder}
+        return {"waveglow": waveglow_vocoder, "hifigan": hifigan_vocoder}
 
     def refuse_options(self, path: Path, options: RuntimeOptions) -> None:
         if options.providers or options.engine_cache:

@@ -38,6 +38,9 @@ class Vocoder(ABC):
 
     name: ClassVar[str] = ""
     runtime: ClassVar[str] = ""
+    # True: each utterance is vocoded alone at its own length, so a batch gives it exactly what
+    # it gets alone (for vocoders whose output depends on the whole input, like Griffin-Lim).
+    vocodes_each_alone: ClassVar[bool] = False
 
     def __init__(self, mel_config: MelConfig | None = None) -> None:
         self.mel_config = mel_config or MelConfig()
@@ -70,8 +73,17 @@ class Vocoder(ABC):
                 f"the mels have {mels.shape[1]} channels; this vocoder takes "
                 f"{self.mel_config.n_mel_channels}"
             )
+        if self.vocodes_each_alone:
+            return [
+                self._vocode_alone(mels[i : i + 1, :, :length]) for i, length in enumerate(lengths)
+            ]
         audio = self.vocode(silence_padding(mels, lengths))
         return [audio[i, : self.hop_length * length].copy() for i, length in enumerate(lengths)]
+
+    def _vocode_alone(self, mel: np.ndarray) -> np.ndarray:
+        if mel.shape[2] == 0:
+            return np.zeros(0, np.float32)
+        return self.vocode(mel)[0]
 
     def describe(self) -> dict[str, Any]:
         return {"vocoder": self.name, "runtime": self.runtime}

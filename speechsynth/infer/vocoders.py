@@ -1,4 +1,4 @@
-"""The PyTorch vocoders (WaveGlow from a checkpoint) behind the vocoder interface
+"""The PyTorch vocoders (WaveGlow and HiFi-GAN from a checkpoint) behind the vocoder interface
 (`vocoder_interface`, which needs no torch). `runtimes.load_vocoder(spec, options)` builds any
 vocoder: `griffin-lim` (numpy, `griffin_lim_vocoder`), or a checkpoint or an export.
 """
@@ -18,7 +18,8 @@ from speechsynth.audio.stft import STFT
 from speechsynth.errors import SpeechSynthError
 from speechsynth.infer.chunked_vocoding import Chunking, utterance_noise, vocode_utterances
 from speechsynth.infer.vocoder_interface import Vocoder
-from speechsynth.models.denoiser import DEFAULT_STRENGTH, STFT_SETTINGS, Denoiser
+from speechsynth.models.denoiser import DEFAULT_STRENGTH, STFT_SETTINGS, Denoiser, waveglow_denoiser
+from speechsynth.models.hifigan import HiFiGanGenerator
 from speechsynth.models.registry import load_model
 from speechsynth.models.waveglow import DEFAULT_SIGMA, WaveGlow
 
@@ -47,9 +48,17 @@ class TorchVocoder(Vocoder):
             return audio.float().cpu().numpy()
 
 
-# ----------------------------------------------------------------------------- WaveGlow
+# ----------------------------------------------------------------------------- precision
 
-WAVEGLOW_PRECISIONS = {"fp32": torch.float32, "bf16": torch.bfloat16}
+VOCODER_PRECISIONS = {"fp32": torch.float32, "bf16": torch.bfloat16}
+
+
+def check_precision(precision: str, model_label: str) -> None:
+    if precision not in VOCODER_PRECISIONS:
+        raise SpeechSynthError(
+            f"unknown {model_label} precision {precision!r}; choose one of "
+            f"{', '.join(VOCODER_PRECISIONS)}"
+        )
 
 
 def native_bf16_available(device: torch.device) -> bool:
@@ -59,7 +68,32 @@ def native_bf16_available(device: torch.device) -> bool:
     return torch.backends.mkldnn.is_available() and torch.ops.mkldnn._is_mkldnn_bf16_supported()
 
 
-class WaveGlowVocoder(TorchVocoder):
+def refuse_slow_bf16(precision: str, device: torch.device) -> None:
+    if precision == "bf16" and not native_bf16_available(device):
+        raise SpeechSynthError(
+            "this CPU has no native bfloat16 arithmetic (AVX512-BF16 or AMX), where bf16 "
+            "is slower than fp32: use precision fp32"
+        )
+
+
+# ----------------------------------------------------------------------------- WaveGlow
+
+
+class NetworkVocoder(TorchVocoder):
+    """A vocoder network (`model`) with NVIDIA's denoiser, built on first use (`_denoiser`)."""
+
+    model: torch.nn.Module
+    _denoiser: Denoiser | None
+
+    def to(self, device: torch.device | str) -> NetworkVocoder:
+        super().to(device)
+        self.model.to(device)
+        if self._denoiser is not None:
+            self._denoiser.to(device)
+        return self
+
+
+class WaveGlowVocoder(NetworkVocoder):
     """WaveGlow with NVIDIA's denoiser, vocoding long mels in overlapping chunks
     (`chunked_vocoding`, shared with the ONNX export's vocoder).
 
@@ -85,11 +119,7 @@ class WaveGlowVocoder(TorchVocoder):
         super().__init__(mel_config, device)
         if isinstance(model, (str, Path)):
             model, copy_model = load_model(model, expected_name="waveglow").model, False
-        if precision not in WAVEGLOW_PRECISIONS:
-            raise SpeechSynthError(
-                f"unknown WaveGlow precision {precision!r}; choose one of "
-                f"{', '.join(WAVEGLOW_PRECISIONS)}"
-            )
+        check_precision(precision, "WaveGlow")
         self.chunking = Chunking(chunk_frames, overlap_frames)
         if sigma < 0 or denoiser_strength < 0:
             raise SpeechSynthError("sigma and the denoiser strength must not be negative")
@@ -109,30 +139,19 @@ class WaveGlowVocoder(TorchVocoder):
 
     @property
     def compute_dtype(self) -> torch.dtype:
-        return WAVEGLOW_PRECISIONS[self.precision]
-
-    def to(self, device: torch.device | str) -> WaveGlowVocoder:
-        super().to(device)
-        self.model.to(device)
-        if self._denoiser is not None:
-            self._denoiser.to(device)
-        return self
+        return VOCODER_PRECISIONS[self.precision]
 
     @property
     def denoiser(self) -> Denoiser:
         """Built on first use: its bias is one WaveGlow pass over a silent mel."""
         if self._denoiser is None:
-            self._denoiser = Denoiser(self.model, STFT(*STFT_SETTINGS))
+            self._denoiser = waveglow_denoiser(self.model, STFT(*STFT_SETTINGS))
         return self._denoiser
 
     def vocode(self, mels: np.ndarray) -> np.ndarray:
         """The chunk loop runs on numpy arrays (shared with the ONNX vocoder); each chunk and
         the denoiser run with torch on `device`."""
-        if self.precision == "bf16" and not native_bf16_available(self.device):
-            raise SpeechSynthError(
-                "this CPU has no native bfloat16 arithmetic (AVX512-BF16 or AMX), where bf16 "
-                "is slower than fp32: use precision fp32"
-            )
+        refuse_slow_bf16(self.precision, self.device)
         config = self.model.config
         noise = None
         if self.sigma > 0:
@@ -169,3 +188,67 @@ class WaveGlowVocoder(TorchVocoder):
     def _denoise(self, audio: np.ndarray) -> np.ndarray:
         denoised = self.denoiser(torch.from_numpy(audio).to(self.device), self.denoiser_strength)
         return denoised.cpu().numpy()
+
+
+# ----------------------------------------------------------------------------- HiFi-GAN
+
+# NVIDIA's HiFi-GAN inference.py: --denoising-strength 0.0 (no denoiser); their
+# scripts/inference_example.sh passes 0.005.
+HIFIGAN_DENOISER_STRENGTH = 0.0
+
+
+class HiFiGanVocoder(NetworkVocoder):
+    """HiFi-GAN's generator with its weight norm folded (as NVIDIA's inference), optionally
+    followed by NVIDIA's denoiser (the generator's bias spectrum taken off at `strength`).
+    Deterministic: HiFi-GAN draws no noise. Whole mels in one pass (fully convolutional)."""
+
+    name = "hifigan"
+
+    def __init__(
+        self,
+        model: HiFiGanGenerator | str | Path,
+        *,
+        denoiser_strength: float = HIFIGAN_DENOISER_STRENGTH,
+        precision: str = "fp32",
+        mel_config: MelConfig | None = None,
+        copy_model: bool = True,
+        device: str | None = None,
+    ) -> None:
+        super().__init__(mel_config, device)
+        if isinstance(model, (str, Path)):
+            model, copy_model = load_model(model, expected_name="hifigan").model, False
+        check_precision(precision, "HiFi-GAN")
+        if denoiser_strength < 0:
+            raise SpeechSynthError("the denoiser strength must not be negative")
+        if model.config.hop_length != self.hop_length:
+            raise SpeechSynthError(
+                f"HiFi-GAN upsamples by {model.config.hop_length} samples per frame, but the "
+                f"mels have a hop of {self.hop_length}"
+            )
+        # Our own folded copy: the caller's model may still be training.
+        model = copy.deepcopy(model) if copy_model else model
+        self.model = model.remove_weight_norm().eval().to(VOCODER_PRECISIONS[precision])
+        self.denoiser_strength = denoiser_strength
+        self.precision = precision
+        self._denoiser: Denoiser | None = None
+        self.to(self.device)
+
+    @property
+    def denoiser(self) -> Denoiser:
+        """Built on first use, from the generator's audio for a silent mel (NVIDIA's
+        `hifigan.models.Denoiser`: the same STFT, bias frame and subtraction as WaveGlow's)."""
+        if self._denoiser is None:
+            model = self.model
+            stft = STFT(*STFT_SETTINGS)
+            self._denoiser = Denoiser(model.infer, model.config.n_mel_channels, stft, self.device)
+        return self._denoiser
+
+    def vocode_tensor(self, mels: Tensor) -> Tensor:
+        refuse_slow_bf16(self.precision, self.device)
+        if mels.size(2) == 0:  # conv_pre needs a frame
+            return torch.zeros(mels.size(0), 0, device=mels.device)
+        with torch.no_grad():
+            audio = self.model.infer(mels.to(self.device)).float()
+            if self.denoiser_strength > 0:
+                audio = self.denoiser(audio, self.denoiser_strength)
+        return audio.clamp(-1.0, 1.0)

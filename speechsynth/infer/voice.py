@@ -9,16 +9,20 @@ imports torch when it is loaded.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
+
+import numpy as np
 
 from speechsynth.audio.io import save_audio
+from speechsynth.audio.stream import pcm16_bytes, streaming_wav_header
 from speechsynth.errors import SpeechSynthError
 from speechsynth.infer.acoustic import AcousticModel, Controls
 from speechsynth.infer.runtimes import load_vocoder, open_acoustic_model
-from speechsynth.infer.synthesizer import Synthesizer
+from speechsynth.infer.synthesizer import AudioChunk, Synthesizer
 from speechsynth.infer.vocoder_interface import Vocoder, VocoderOptions
 from speechsynth.models.export_manifest import read_manifest
 
@@ -88,6 +92,7 @@ def speak_to_file(
         raise SpeechSynthError("the text is empty: give text with letters or digits")
     if output.suffix.lower() != ".wav":
         raise SpeechSynthError(f"{output}: the output must be a .wav file")
+    _check_writable(output)
     voice = load_voice(voice_path, vocoder)
     synthesizer = Synthesizer(voice.model, voice.vocoder, seed=seed, controls=Controls(pace=pace))
     result = synthesizer.synthesize([("say", text)])[0]
@@ -102,3 +107,97 @@ def speak_to_file(
         else None,
         "sentences": result.n_chunks,
     }
+
+
+def _check_writable(output: Path) -> None:
+    """Fail before synthesis, not after, when `output` cannot be written."""
+    if output.is_dir():
+        raise SpeechSynthError(f"{output}: is a folder; give a .wav file path")
+    for parent in output.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise SpeechSynthError(f"{output}: {parent} is not a folder; choose another path")
+            break
+
+
+STREAM_FORMATS = ("wav", "raw")
+# A streamed text is cut into shorter chunks than a whole one (300 characters): the first sound
+# waits for the first chunk only. Sentences still share a chunk while they fit.
+STREAM_CHUNK_CHARS = 100
+
+
+def speak_streaming(
+    text: str,
+    sink: BinaryIO | Path,
+    audio_format: str = "wav",
+    voice_path: str | Path | None = None,
+    vocoder: str | None = None,
+    pace: float = 1.0,
+    seed: int | None = None,
+) -> dict[str, Any]:
+    """`say --stream`: `text` in the voice, written to `sink` chunk by chunk as each is made —
+    a binary stream (stdout: a WAV header for a stream of unknown length, or raw 16-bit PCM),
+    or a file that grows (its WAV header fixed when it closes, also on Ctrl-C) -> a summary
+    with the time to the first audio."""
+    if not text.strip():
+        raise SpeechSynthError("the text is empty: give text with letters or digits")
+    if audio_format not in STREAM_FORMATS:
+        raise SpeechSynthError(f"--format {audio_format!r}: choose {' or '.join(STREAM_FORMATS)}")
+    if isinstance(sink, Path):
+        _check_writable(sink)
+    voice = load_voice(voice_path, vocoder)
+    synthesizer = Synthesizer(
+        voice.model,
+        voice.vocoder,
+        seed=seed,
+        max_chars_per_chunk=STREAM_CHUNK_CHARS,
+        controls=Controls(pace=pace),
+    )
+    chunks = synthesizer.stream(text)
+    rate = voice.vocoder.sampling_rate
+    if isinstance(sink, Path):
+        written = _stream_to_file(chunks, sink, rate, audio_format)
+    else:
+        written = _stream_to_binary(chunks, sink, rate, audio_format)
+    samples, first, last = written
+    return {
+        "output": str(sink) if isinstance(sink, Path) else "-",
+        "voice": str(voice.path),
+        "format": audio_format,
+        "seconds": round(samples / rate, 3),
+        "time_to_first_audio": round(first, 3),
+        "synthesis_seconds": round(last, 3),
+        "real_time_factor": round(last * rate / samples, 4) if samples else None,
+    }
+
+
+def _stream_to_binary(
+    chunks: Iterator[AudioChunk], sink: BinaryIO, rate: int, audio_format: str
+) -> tuple[int, float, float]:
+    samples, first, last = 0, 0.0, 0.0
+    for chunk in chunks:
+        if chunk.index == 0:
+            first = chunk.ready_seconds
+            if audio_format == "wav":
+                sink.write(streaming_wav_header(rate))
+        sink.write(pcm16_bytes(chunk.audio))
+        sink.flush()
+        samples, last = samples + len(chunk.audio), chunk.ready_seconds
+    return samples, first, last
+
+
+def _stream_to_file(
+    chunks: Iterator[AudioChunk], path: Path, rate: int, audio_format: str
+) -> tuple[int, float, float]:
+    import soundfile
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    kind = {"wav": {"format": "WAV"}, "raw": {"format": "RAW", "endian": "LITTLE"}}[audio_format]
+    samples, first, last = 0, 0.0, 0.0
+    with soundfile.SoundFile(path, "w", rate, 1, subtype="PCM_16", **kind) as file:
+        for chunk in chunks:  # the file is closed, header fixed, also when this is interrupted
+            first = chunk.ready_seconds if chunk.index == 0 else first
+            file.write(np.clip(chunk.audio, -1.0, 1.0))
+            file.flush()
+            samples, last = samples + len(chunk.audio), chunk.ready_seconds
+    return samples, first, last

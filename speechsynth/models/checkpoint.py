@@ -5,6 +5,9 @@ Layouts handled (see NVIDIA's `train.py save_checkpoint` of each model):
 - Tacotron2 / WaveGlow / FastPitch: `{'state_dict', 'config', 'epoch', 'optimizer', ...}`,
   FastPitch also `'ema_state_dict'` (None unless EMA was on; preferred when present).
 - FastSpeech: `{'model': state_dict, 'optim', 'step'}`.
+- HiFi-GAN: `hifigan_gen_checkpoint_*.pt` = `{'generator', 'gen_ema', 'config', 'train_setup',
+  'train_state'}` (NVIDIA's inference reads `generator`, never `gen_ema`), and jik876's original
+  `{'generator': state_dict}`.
 - a bare state_dict.
 Keys saved from a DistributedDataParallel model carry `module.` (torch-hub files `module.1.`).
 """
@@ -24,7 +27,9 @@ from speechsynth.errors import SpeechSynthError
 from speechsynth.fileio import atomic_path
 
 DDP_PREFIXES = ("module.1.", "module.")
-STATE_DICT_KEYS = ("ema_state_dict", "state_dict", "model")  # in order of preference
+# In order of preference; `generator`: HiFi-GAN (its `gen_ema` is left alone, as NVIDIA's
+# inference does).
+STATE_DICT_KEYS = ("ema_state_dict", "state_dict", "model", "generator")
 MAX_KEYS_SHOWN = 3
 
 

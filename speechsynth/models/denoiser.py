@@ -1,11 +1,14 @@
-"""NVIDIA's WaveGlow denoiser: subtract the vocoder's own bias spectrum (what it renders for a
-silent mel) from every frame's magnitude, keeping the phase.
+"""NVIDIA's vocoder denoiser (WaveGlow's, and HiFi-GAN's, which is the same): subtract the
+vocoder's own bias spectrum (what it renders for a silent mel) from every frame's magnitude,
+keeping the phase.
 
 WaveGlow adds a faint constant hiss; its spectrum is estimated once from `infer(zeros, sigma=0)`
 and taken off at `strength` (NVIDIA's inference uses 0.01).
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import torch
 import torch.nn.functional as F
@@ -26,13 +29,19 @@ class Denoiser(nn.Module):
     `inverse(magnitude, phase)` -> audio, with `hop_length` and `filter_length`.
     """
 
-    def __init__(self, waveglow: WaveGlow, stft: nn.Module):
+    def __init__(
+        self,
+        render: Callable[[Tensor], Tensor],
+        n_mel_channels: int,
+        stft: nn.Module,
+        device: torch.device | str = "cpu",
+    ):
+        """`render(silent_mel [1, n_mels, 88]) -> audio [1, N]`: the vocoder, noise off."""
         super().__init__()
-        device = waveglow.upsample.weight.device
         self.stft = stft.to(device)
-        silent_mel = torch.zeros(1, waveglow.config.n_mel_channels, BIAS_MEL_FRAMES, device=device)
+        silent_mel = torch.zeros(1, n_mel_channels, BIAS_MEL_FRAMES, device=device)
         with torch.no_grad():
-            bias_audio = waveglow.infer(silent_mel, sigma=0.0).float()
+            bias_audio = render(silent_mel).float()
             bias_magnitude, _ = self.stft.transform(bias_audio)
         self.register_buffer("bias_spec", bias_magnitude[:, :, 0:1])  # first frame: [1, bins, 1]
 
@@ -54,3 +63,13 @@ class Denoiser(nn.Module):
         shortest = self.stft.filter_length // 2 + 1
         padded = torch.sym_max(-(-n_samples // hop), -(-shortest // hop)) * hop
         return padded - n_samples
+
+
+def waveglow_denoiser(waveglow: WaveGlow, stft: nn.Module) -> Denoiser:
+    """NVIDIA's `Denoiser(waveglow)`: its bias is `infer(zeros, sigma=0)`."""
+    return Denoiser(
+        lambda mel: waveglow.infer(mel, sigma=0.0),
+        waveglow.config.n_mel_channels,
+        stft,
+        waveglow.upsample.weight.device,
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +20,7 @@ from speechsynth.models.checkpoint import (
 )
 from speechsynth.models.fastpitch import FastPitch, FastPitchConfig, is_nvidia_10_style
 from speechsynth.models.fastspeech import FastSpeech, FastSpeechConfig
+from speechsynth.models.hifigan import HiFiGanConfig, HiFiGanGenerator
 from speechsynth.models.tacotron2 import Tacotron2, Tacotron2Config
 from speechsynth.models.text_setup import (
     NVIDIA_CLEANERS,
@@ -38,6 +40,29 @@ def _fastpitch_nvidia_text(config: FastPitchConfig) -> TextSetup:
     return TextSetup(NVIDIA_FASTPITCH11_CLEANERS, 0.0, NVIDIA_FASTPITCH11_RULES)
 
 
+_FLAT_RESBLOCK_KEY = re.compile(r"resblocks\.(\d+)\.(convs\w*\..+)")
+
+
+def _hifigan_nested_resblocks(state_dict: Mapping[str, Tensor]) -> dict[str, Tensor]:
+    """jik876's original HiFi-GAN numbers the residual blocks flat, `resblocks.{n}` with
+    n = stage * kernels + kernel; NVIDIA's (and ours) nests them, `resblocks.{stage}.{kernel}`.
+    Other keys, and state_dicts already nested, are returned unchanged."""
+    flat = {key: _FLAT_RESBLOCK_KEY.fullmatch(key) for key in state_dict}
+    blocks = {int(match.group(1)) for match in flat.values() if match}
+    stages = {key.split(".")[1] for key in state_dict if key.startswith("ups.")}
+    if not blocks or not stages:
+        return dict(state_dict)
+    per_stage = (max(blocks) + 1) // len(stages)
+    renamed = {}
+    for key, value in state_dict.items():
+        match = flat[key]
+        if match:
+            stage, kernel = divmod(int(match.group(1)), per_stage)
+            key = f"resblocks.{stage}.{kernel}.{match.group(2)}"
+        renamed[key] = value
+    return renamed
+
+
 @dataclass(frozen=True)
 class ModelSpec:
     name: str
@@ -54,6 +79,9 @@ class ModelSpec:
     # (WaveGlow saved after remove_weightnorm holds folded weights).
     adapt_to_state_dict: Callable[[Any, Mapping[str, Tensor]], None] | None = None
     role: str = "acoustic"  # "acoustic" (text -> mel) or "vocoder" (mel -> audio)
+    # An NVIDIA state_dict -> the same with an older layout's keys renamed to the model's
+    # (HiFi-GAN: jik876's flat residual blocks); default: as it is.
+    nvidia_state_dict: Callable[[Mapping[str, Tensor]], dict[str, Tensor]] | None = None
 
     def make_config(self, values: Mapping[str, Any] | None = None) -> Any:
         return self.config_class.from_dict(values or {})
@@ -97,6 +125,16 @@ MODELS: dict[str, ModelSpec] = {
             FastSpeech,
             "phoneme_side.position.weight",
             FastSpeechConfig.from_nvidia,
+        ),
+        ModelSpec(
+            "hifigan",
+            HiFiGanConfig,
+            HiFiGanGenerator,
+            "conv_post.bias",
+            HiFiGanConfig.from_nvidia,
+            adapt_to_state_dict=HiFiGanGenerator.fold_weight_norms_stored_folded,
+            role="vocoder",
+            nvidia_state_dict=_hifigan_nested_resblocks,
         ),
     )
 }
@@ -155,6 +193,8 @@ def load_model(path: str | Path, expected_name: str | None = None) -> LoadedMode
     else:
         state_dict, nvidia_config = unwrap_nvidia_checkpoint(content, str(path))
         spec = _nvidia_spec(state_dict, expected_name, path)
+        if spec.nvidia_state_dict is not None:
+            state_dict = spec.nvidia_state_dict(state_dict)
         config = spec.config_from_nvidia(nvidia_config, state_dict)
         cleaners, p_arpabet, rules = nvidia_text_setup(content, spec, config, path)
         origin = "nvidia"

@@ -7,9 +7,6 @@ from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
-import soundfile
-from tqdm import tqdm
-
 from speechsynth.data.formats import Utterance, duplicate_ids
 from speechsynth.text import DEFAULT_CLEANERS, find_unknown_characters
 
@@ -76,6 +73,8 @@ def _audio_problems(utterance: Utterance, limits: CheckLimits) -> tuple[float, l
         return 0.0, []
     if not path.is_file():
         return 0.0, [Problem(utterance_id, "missing-audio", f"{path}: audio file is missing")]
+    import soundfile  # here: `speechsynth --help` and `say` load this module without using it
+
     try:
         info = soundfile.info(path)
     except (soundfile.LibsndfileError, RuntimeError) as error:
@@ -177,6 +176,8 @@ def check_dataset(
     Audio headers are read in threads (I/O bound); text is checked in this thread because
     inflect's number speller keeps state on its engine and is not thread-safe.
     """
+    from tqdm import tqdm
+
     limits = limits or CheckLimits()
     report = CheckReport(n_clips=len(utterances))
     duplicates = _duplicate_problems(utterances)

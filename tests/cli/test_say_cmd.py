@@ -130,3 +130,12 @@ def test_a_vocoder_given_as_the_voice_says_to_pass_it_as_the_vocoder(parity_dir,
     err = capsys.readouterr().err
     assert "is a vocoder (mel -> audio), not a text model; pass it with --vocoder" in err
     assert not (tmp_path / "x.wav").exists()
+
+
+@pytest.mark.parametrize("where", ["a_folder.wav", "a_file/x.wav"])
+def test_an_output_that_cannot_be_written_is_one_line(where, tmp_path, capsys):
+    (tmp_path / "a_folder.wav").mkdir()
+    (tmp_path / "a_file").write_text("not a folder")
+    assert main(["say", "Hi.", "-o", str(tmp_path / where)]) == 2
+    error = capsys.readouterr().err
+    assert error.count("\n") == 1 and str(tmp_path / where) in error

@@ -173,3 +173,14 @@ def test_save_mels_writes_each_utterances_mel_beside_its_wav(checkpoint, tmp_pat
         "0001.wav",
         "summary.json",
     ]
+
+
+def test_an_io_error_is_one_line_naming_the_file(tmp_path, capsys):
+    from speechsynth.infer.voice import bundled_voice_path
+
+    (tmp_path / "a_file").write_text("not a folder")
+    output = tmp_path / "a_file" / "out"
+    argv = ["synthesize", "--model", str(bundled_voice_path()), "--text", "Hi.", "-o", str(output)]
+    assert main(argv) == 2
+    error = capsys.readouterr().err
+    assert error.count("\n") == 1 and "a_file" in error

@@ -10,7 +10,7 @@ from speechsynth.audio.stft import STFT
 from speechsynth.errors import SpeechSynthError
 from speechsynth.models import waveglow
 from speechsynth.models.checkpoint import load_state_dict_strict, write_checkpoint
-from speechsynth.models.denoiser import STFT_SETTINGS, Denoiser
+from speechsynth.models.denoiser import STFT_SETTINGS, waveglow_denoiser
 from speechsynth.models.registry import load_model
 from speechsynth.models.waveglow import WaveGlow, WaveGlowConfig
 
@@ -121,7 +121,7 @@ def test_training_direction_with_weight_norm(reference):
 
 
 def test_denoiser_bias_and_output(reference, folded):
-    denoiser = Denoiser(folded, STFT(*STFT_SETTINGS))
+    denoiser = waveglow_denoiser(folded, STFT(*STFT_SETTINGS))
     outputs = reference["outputs"]
     assert max_relative_diff(denoiser.bias_spec, outputs["denoiser_bias_spec"]) < TOLERANCE
     denoised = denoiser(outputs["audio"], strength=0.01)
