@@ -93,6 +93,10 @@ class AcousticModel(ABC):
         """The decoder step limit in force (None: the model has no such limit)."""
         return None
 
+    def gate_threshold(self, controls: Controls) -> float | None:
+        """The stop gate's threshold in force (None: the model has no stop gate)."""
+        return None
+
     @abstractmethod
     def generate(
         self,

@@ -45,7 +45,7 @@ class OnnxTacotron2(OnnxAcousticModel):
     def decoder_step_limit(self, controls: Controls) -> int:
         return controls.max_decoder_steps or int(self.config["max_decoder_steps"])
 
-    def gate_threshold(self, controls: Controls) -> float:
+    def gate_threshold(self, controls: Controls) -> float | None:
         if controls.gate_threshold is not None:
             return controls.gate_threshold
         return float(self.config["gate_threshold"])

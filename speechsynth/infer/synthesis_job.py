@@ -96,7 +96,7 @@ def run_settings(settings: SynthesisSettings, synthesizer: Synthesizer) -> dict[
         "sampling_rate": synthesizer.vocoder.sampling_rate,
         "batch_size": settings.batch_size,
         "max_decoder_steps": synthesizer.decoder_step_limit,
-        "gate_threshold": _gate_threshold(model, controls),
+        "gate_threshold": model.gate_threshold(controls),
         "seed": settings.seed,
         "precision": settings.runtime.precision,
         "pace": controls.pace,
@@ -109,13 +109,6 @@ def run_settings(settings: SynthesisSettings, synthesizer: Synthesizer) -> dict[
         },
         "alpha": controls.alpha,
     }
-
-
-def _gate_threshold(model: Any, controls: Controls) -> float | None:
-    if controls.gate_threshold is not None or "gate_threshold" not in model.controls:
-        return controls.gate_threshold
-    config = model.config
-    return config["gate_threshold"] if isinstance(config, dict) else config.gate_threshold
 
 
 def run_summary(

@@ -89,6 +89,11 @@ class TorchTacotron2(TorchAcousticModel):
     def decoder_step_limit(self, controls: Controls) -> int | None:
         return controls.max_decoder_steps or self.config.max_decoder_steps
 
+    def gate_threshold(self, controls: Controls) -> float | None:
+        if controls.gate_threshold is not None:
+            return controls.gate_threshold
+        return self.config.gate_threshold
+
     def run(self, text, text_lengths, controls, seed):
         generator = None
         if seed is not None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import copy
 from abc import abstractmethod
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 import torch
@@ -82,8 +83,46 @@ def refuse_slow_bf16(precision: str, device: torch.device) -> None:
 class NetworkVocoder(TorchVocoder):
     """A vocoder network (`model`) with NVIDIA's denoiser, built on first use (`_denoiser`)."""
 
-    model: torch.nn.Module
-    _denoiser: Denoiser | None
+    label: ClassVar[str]  # in messages: "WaveGlow"
+
+    def __init__(
+        self,
+        model: torch.nn.Module | str | Path,
+        *,
+        denoiser_strength: float,
+        precision: str,
+        mel_config: MelConfig | None,
+        copy_model: bool,
+        device: str | None,
+    ) -> None:
+        """`model` (or the checkpoint it names) checked against the mels and folded for
+        inference, in our own copy: the caller's model may still be training."""
+        super().__init__(mel_config, device)
+        if isinstance(model, (str, Path)):
+            model, copy_model = load_model(model, expected_name=self.name).model, False
+        check_precision(precision, self.label)
+        if denoiser_strength < 0:
+            raise SpeechSynthError("the denoiser strength must not be negative")
+        if self.samples_per_frame(model) != self.hop_length:
+            raise SpeechSynthError(
+                f"{self.label} upsamples by {self.samples_per_frame(model)} samples per frame, "
+                f"but the mels have a hop of {self.hop_length}"
+            )
+        self.model = self.folded(copy.deepcopy(model) if copy_model else model, precision).eval()
+        self.denoiser_strength = denoiser_strength
+        self.precision = precision
+        self._denoiser: Denoiser | None = None
+        self.to(self.device)
+
+    @staticmethod
+    @abstractmethod
+    def samples_per_frame(model: torch.nn.Module) -> int:
+        """How many audio samples `model` makes of one mel frame."""
+
+    @staticmethod
+    @abstractmethod
+    def folded(model: torch.nn.Module, precision: str) -> torch.nn.Module:
+        """`model` (our own copy) with its weight norm folded, at `precision`."""
 
     def to(self, device: torch.device | str) -> NetworkVocoder:
         super().to(device)
@@ -102,6 +141,9 @@ class WaveGlowVocoder(NetworkVocoder):
     `seed=None` draws anew every call.
     """
 
+    name = "waveglow"
+    label = "WaveGlow"
+
     def __init__(
         self,
         model: WaveGlow | str | Path,
@@ -116,26 +158,27 @@ class WaveGlowVocoder(NetworkVocoder):
         copy_model: bool = True,
         device: str | None = None,
     ) -> None:
-        super().__init__(mel_config, device)
-        if isinstance(model, (str, Path)):
-            model, copy_model = load_model(model, expected_name="waveglow").model, False
-        check_precision(precision, "WaveGlow")
+        if sigma < 0:
+            raise SpeechSynthError("sigma must not be negative")
         self.chunking = Chunking(chunk_frames, overlap_frames)
-        if sigma < 0 or denoiser_strength < 0:
-            raise SpeechSynthError("sigma and the denoiser strength must not be negative")
-        if model.upsample.stride[0] != self.hop_length:
-            raise SpeechSynthError(
-                f"WaveGlow upsamples by {model.upsample.stride[0]} samples per frame, but the "
-                f"mels have a hop of {self.hop_length}"
-            )
-        # Our own folded copy: the caller's model may still be training.
-        self.model = (copy.deepcopy(model) if copy_model else model).remove_weightnorm().eval()
         self.sigma = sigma
-        self.denoiser_strength = denoiser_strength
-        self.precision = precision
         self.seed = seed
-        self._denoiser: Denoiser | None = None
-        self.to(self.device)
+        super().__init__(
+            model,
+            denoiser_strength=denoiser_strength,
+            precision=precision,
+            mel_config=mel_config,
+            copy_model=copy_model,
+            device=device,
+        )
+
+    @staticmethod
+    def samples_per_frame(model: torch.nn.Module) -> int:
+        return model.upsample.stride[0]
+
+    @staticmethod
+    def folded(model: torch.nn.Module, precision: str) -> torch.nn.Module:
+        return model.remove_weightnorm()  # computes at `precision` per call (compute_dtype)
 
     @property
     def compute_dtype(self) -> torch.dtype:
@@ -203,6 +246,7 @@ class HiFiGanVocoder(NetworkVocoder):
     Deterministic: HiFi-GAN draws no noise. Whole mels in one pass (fully convolutional)."""
 
     name = "hifigan"
+    label = "HiFi-GAN"
 
     def __init__(
         self,
@@ -214,24 +258,22 @@ class HiFiGanVocoder(NetworkVocoder):
         copy_model: bool = True,
         device: str | None = None,
     ) -> None:
-        super().__init__(mel_config, device)
-        if isinstance(model, (str, Path)):
-            model, copy_model = load_model(model, expected_name="hifigan").model, False
-        check_precision(precision, "HiFi-GAN")
-        if denoiser_strength < 0:
-            raise SpeechSynthError("the denoiser strength must not be negative")
-        if model.config.hop_length != self.hop_length:
-            raise SpeechSynthError(
-                f"HiFi-GAN upsamples by {model.config.hop_length} samples per frame, but the "
-                f"mels have a hop of {self.hop_length}"
-            )
-        # Our own folded copy: the caller's model may still be training.
-        model = copy.deepcopy(model) if copy_model else model
-        self.model = model.remove_weight_norm().eval().to(VOCODER_PRECISIONS[precision])
-        self.denoiser_strength = denoiser_strength
-        self.precision = precision
-        self._denoiser: Denoiser | None = None
-        self.to(self.device)
+        super().__init__(
+            model,
+            denoiser_strength=denoiser_strength,
+            precision=precision,
+            mel_config=mel_config,
+            copy_model=copy_model,
+            device=device,
+        )
+
+    @staticmethod
+    def samples_per_frame(model: torch.nn.Module) -> int:
+        return model.config.hop_length
+
+    @staticmethod
+    def folded(model: torch.nn.Module, precision: str) -> torch.nn.Module:
+        return model.remove_weight_norm().to(VOCODER_PRECISIONS[precision])
 
     @property
     def denoiser(self) -> Denoiser:
