@@ -9,8 +9,8 @@ from pathlib import Path
 from speechsynth.cli.help import add_command, split_names
 
 DESCRIPTION = """\
-Measure Tacotron 2 or WaveGlow on this machine, with random weights in NVIDIA's default
-configuration or the weights of --checkpoint.
+Measure Tacotron 2, WaveGlow, FastPitch or FastSpeech on this machine, with random weights in
+NVIDIA's default configuration or the weights of --checkpoint.
 
 Tacotron 2 (28M parameters) inference: each of --repeats runs synthesises --batch-size random
 texts of --text-length symbols for exactly --steps decoder steps (the stop gate is ignored),
@@ -21,15 +21,27 @@ second.
 
 --precision picks how the inference runs (comma-separated to compare several, in one process):
   fp32       the model as it is;
-  bf16       the whole model in bfloat16;
+  bf16       FastPitch / FastSpeech: the convolutions of the decoder's feed-forward blocks in
+             bfloat16, the rest (encoder, predictors, attention, positions) fp32; Tacotron 2,
+             WaveGlow: the whole model in bfloat16;
   int8       (Tacotron 2) the decoder's two LSTM cells dynamically quantized to int8;
   onnx       the model exported as `speechsynth export` does (to a temporary directory) and
              run by ONNX Runtime on the CPU, fp32, with as many threads as torch;
-  onnx-int8  the same export quantized as `speechsynth export --quantize int8`.
-Each row reports its mel error against the fp32 model (relative RMS; FastPitch / FastSpeech
-also the max absolute difference) and its speed-up over the fp32 row. Tacotron 2: bf16 and int8
-compare a teacher-forced mel (same input, same dropout masks); the ONNX rows have none (their
-prenet dropout draws inside ONNX Runtime).
+  onnx-int8  the same export quantized as `speechsynth export --quantize int8`;
+  all        every one of these that runs well here (bf16 only where the CPU has native
+             bfloat16: elsewhere it is emulated, many times slower than fp32).
+The default is fp32 and the model's default precision on this CPU (what `synthesize` and `say`
+use: Tacotron 2 int8; FastPitch, FastSpeech and WaveGlow bf16 where the CPU has native
+bfloat16, else fp32). Each row reports its mel error against the fp32 model (relative RMS;
+FastPitch / FastSpeech also the max absolute difference and whether every symbol's rounded
+duration is fp32's) and its speed-up: fp32's median latency over its own. Tacotron 2: bf16 and
+int8 compare a teacher-forced mel (same input, same dropout masks); the ONNX rows have none
+(their prenet dropout draws inside ONNX Runtime).
+
+Every report ends with a summary, one line per option, which --json prints as `results`:
+precision, threads, latency_s (median), speedup_vs_fp32, relative_rms_error (0.01 = 1 %) and,
+for acoustic models, durations_identical (null where not compared). Compare options within
+one run only: another run, even minutes later on this machine, can be 20 % off.
 
 Training: --train-steps steps (after one untimed warm-up) of forward, backward, gradient
 clipping and Adam on --train-batch-size random mels of --train-frames frames, with texts of
@@ -42,9 +54,8 @@ flow does real work), each of --repeats runs vocodes --batch-size random log-mel
 --mel-frames frames (600 frames = 153,600 samples, about 7 s) with --sigma and the denoiser at
 --denoiser-strength, as `synthesize` does. Reported: latency (mean, std, percentiles), audio
 samples per second and the real-time factor (seconds of audio per second; NVIDIA's RTF).
---precision fp32, bf16, onnx and/or onnx-int8 (default: fp32 and bf16 where the CPU has native
-bfloat16; the ONNX ones once ONNX WaveGlow runs as a vocoder); each other precision reports the
-relative RMS difference of its audio from fp32's (same mels, same noise). No training part.
+--precision fp32, bf16 and/or onnx; each other precision reports the relative RMS difference
+of its audio from fp32's (same mels, same noise). No training part.
 
 FastPitch / FastSpeech: each of --repeats calls reads --batch-size random texts of
 --text-length symbols; reported: latency (mean, std, percentiles), mel frames per second, the
@@ -55,7 +66,7 @@ model's own predicted durations on the same texts (same model, same inputs: the 
 every runtime) and reports the frames it made; random weights are then given realistic
 durations: the duration predictor's output layer is set (weights 0, bias log(1 + d)) so that
 every symbol lasts d = --mel-frames / --text-length frames, rounded (600 / 128: 5 frames, 640
-in all). --precision fp32, bf16, onnx and/or onnx-int8 (default: fp32). Training:
+in all). Training:
 --train-steps steps at --train-batch-size of --train-frames-frame mels (600 by default for
 these models) as the trainer takes them: FastPitch 1.1 with its learned aligner and alignment
 search, NVIDIA's loss, clipping, a LAMB step; FastSpeech with teacher durations and Adam.
@@ -75,7 +86,8 @@ examples:
   speechsynth bench waveglow --checkpoint waveglow.pt --mel-frames 300
   OMP_WAIT_POLICY=PASSIVE speechsynth bench fastpitch --threads 1 --repeats 20
   speechsynth bench fastspeech --precision fp32,bf16 --train-steps 0 --json
-  OMP_WAIT_POLICY=PASSIVE speechsynth bench fastpitch --precision fp32,onnx,onnx-int8 --threads 1"""
+  OMP_WAIT_POLICY=PASSIVE speechsynth bench fastpitch --precision fp32,onnx,onnx-int8 --threads 1
+  OMP_WAIT_POLICY=PASSIVE speechsynth bench fastpitch --precision all --threads 2 --json"""
 
 
 def _channel_counts(value: str) -> list[int]:
@@ -110,7 +122,7 @@ def register(commands: argparse._SubParsersAction) -> None:
         "--precision",
         type=split_names,
         metavar="P[,P...]",
-        help="fp32, bf16, int8, onnx and/or onnx-int8 (default: fp32; WaveGlow: fp32,bf16)",
+        help="fp32, bf16, int8, onnx, onnx-int8, or all (default: fp32 and the model's default)",
     )
     parser.add_argument(
         "--threads", type=int, metavar="N", help="torch threads (default: torch's, one per core)"
@@ -189,8 +201,27 @@ def run_bench(args: argparse.Namespace) -> int:
 
 
 def format_any_report(report: dict) -> str:
-    """The text of a report, in the layout `evaluate.speed` says it has."""
-    return REPORT_FORMATTERS[report["report"]](report)
+    """The text of a report, in the layout `evaluate.speed` says it has, and its summary."""
+    text = REPORT_FORMATTERS[report["report"]](report)
+    return f"{text}\n{format_summary(report)}" if report.get("results") else text
+
+
+def format_summary(report: dict) -> str:
+    """The `results` as a table: one line per option measured."""
+    lines = [
+        f"summary (default precision here: {report['default_precision']}):",
+        f"  {'precision':9s} {'threads':>7s} {'latency s (median)':>18s} {'speed-up':>8s} "
+        f"{'rel. RMS error':>14s} {'durations':>9s}",
+    ]
+    for result in report["results"]:
+        same = result.get("durations_identical")
+        durations = "-" if same is None else ("same" if same else "CHANGED")
+        lines.append(
+            f"  {result['precision']:9s} {result['threads']:7d} {result['latency_s']:18.4f} "
+            f"{_cell(result['speedup_vs_fp32'], '.2f', 7)}x "
+            f"{_cell(result['relative_rms_error'], '.3%', 14)} {durations:>9s}"
+        )
+    return "\n".join(lines)
 
 
 def _cell(value: float | None, spec: str, width: int) -> str:

@@ -178,10 +178,13 @@ def _add_tuning_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--precision",
-        choices=("fp32", "bf16", "int8"),
-        default="fp32",
-        help="fp32 (default, NVIDIA's numbers); int8: the decoder's LSTM weights in int8, "
-        "about 3x faster decoder steps on CPU; bf16: the whole model in bfloat16",
+        choices=("auto", "fp32", "bf16", "int8"),
+        default="auto",
+        help="PyTorch acoustic models: auto (default): the fastest option within 1%% of fp32 on "
+        "this device (Tacotron 2: int8 on a CPU; FastPitch / FastSpeech: bf16 where the CPU "
+        "has native bfloat16, else fp32); fp32: NVIDIA's numbers; int8: Tacotron 2's decoder "
+        "LSTM weights in int8; bf16: FastPitch / FastSpeech's decoder feed-forward in bfloat16 "
+        "(Tacotron 2: the whole model)",
     )
     parser.add_argument(
         "--sigma",
@@ -196,9 +199,10 @@ def _add_tuning_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--vocoder-precision",
-        choices=("fp32", "bf16"),
-        default="fp32",
-        help="WaveGlow compute precision (default: fp32)",
+        choices=("auto", "fp32", "bf16"),
+        default="auto",
+        help="WaveGlow / HiFi-GAN compute precision: auto (default: WaveGlow in bf16 where the "
+        "CPU has native bfloat16 or on a GPU, else fp32), fp32 or bf16",
     )
     parser.add_argument(
         "--griffin-lim-iters",

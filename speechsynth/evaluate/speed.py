@@ -41,11 +41,16 @@ from speechsynth.infer.bench import (
     set_threads,
 )
 from speechsynth.infer.onnx_runtime import OnnxRuntime
+from speechsynth.infer.precision import default_precision_for, runs_well
 from speechsynth.infer.runtimes import RuntimeOptions, open_acoustic_model, open_vocoder
 from speechsynth.infer.torch_runtime import TorchRuntime
 from speechsynth.infer.vocoder_interface import VocoderOptions
-from speechsynth.infer.vocoders import WaveGlowVocoder, native_bf16_available
+from speechsynth.infer.vocoders import WaveGlowVocoder
+from speechsynth.models.fastpitch import FastPitch
+from speechsynth.models.fastspeech import FastSpeech
 from speechsynth.models.registry import LoadedModel
+from speechsynth.models.tacotron2 import Tacotron2
+from speechsynth.models.waveglow import WaveGlow
 
 # ONNX precision -> the quantization of its export (None: fp32 graphs)
 ONNX_PRECISIONS: dict[str, str | None] = {"onnx": None, "onnx-int8": "int8"}
@@ -69,16 +74,20 @@ class SpeedOptions:
     denoiser_strength: float = 0.01
 
 
+ALL = "all"  # --precision all: every option this machine runs well, beside fp32
+
+
 class SpeedBenchmark(NamedTuple):
     run: Callable[[str, SpeedOptions], dict[str, Any]]
     report: str  # which report layout: "autoregressive", "vocoder" or "parallel"
     precisions: Callable[[], tuple[str, ...]]  # what it can time
-    default: Callable[[], tuple[str, ...]]  # what it times by default
+    model_class: type  # its network: the default precision ("auto") is this network's
 
 
 def measure_speed(name: str, options: SpeedOptions) -> dict[str, Any]:
-    """Time model `name` as `options` say -> a report: model, report layout, threads, and the
-    benchmark's own entries (weights, parameters, one inference row per precision, ...)."""
+    """Time model `name` as `options` say -> a report: model, report layout, threads, the
+    benchmark's own entries (weights, parameters, one inference row per precision, ...) and
+    `results`, one summary per row (`summary_results`)."""
     if name not in SPEED_BENCHMARKS:
         raise SpeechSynthError(
             f"no benchmark for {name!r}; choose one of {', '.join(SPEED_BENCHMARKS)}"
@@ -87,29 +96,75 @@ def measure_speed(name: str, options: SpeedOptions) -> dict[str, Any]:
     precisions = _checked_precisions(name, benchmark, options.precisions)
     threads = set_threads(options.threads)
     result = benchmark.run(name, replace(options, precisions=precisions))
-    return {"model": name, "report": benchmark.report, "threads": threads, **result}
+    report = {"model": name, "report": benchmark.report, "threads": threads, **result}
+    report["default_precision"] = default_precision_name(benchmark)
+    report["results"] = summary_results(report)
+    return report
+
+
+def default_precision_name(benchmark: SpeedBenchmark) -> str:
+    """What `synthesize` / `say` run this model at on this CPU by default ("auto")."""
+    return default_precision_for(benchmark.model_class, torch.device("cpu"))
 
 
 def _checked_precisions(
     name: str, benchmark: SpeedBenchmark, asked: tuple[str, ...] | None
 ) -> tuple[str, ...]:
+    """--precision as asked ("all": every option that runs well here; none: fp32 and the
+    default), each checked against what the model has."""
     available = benchmark.precisions()
+    if asked == (ALL,):
+        cpu = torch.device("cpu")
+        return tuple(option for option in available if runs_well(option, cpu))
     unknown = [precision for precision in asked or () if precision not in available]
     if unknown:
         raise SpeechSynthError(
             f"--precision {unknown[0]}: not available for {name}; choose from "
-            f"{', '.join(available)}"
+            f"{', '.join(available)} or {ALL}"
         )
-    return tuple(dict.fromkeys(asked)) if asked else benchmark.default()
+    if asked:
+        return tuple(dict.fromkeys(asked))
+    return tuple(dict.fromkeys(("fp32", default_precision_name(benchmark))))
 
 
 def with_speedups(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Each row with `speedup`: the fp32 row's mean latency over its own (None without one)."""
+    """Each row with `speedup`: the fp32 row's median latency over its own (None without
+    an fp32 row)."""
     fp32 = next((row for row in rows if row["precision"] == "fp32"), None)
     return [
-        {**row, "speedup": fp32["latency"]["mean"] / row["latency"]["mean"] if fp32 else None}
+        {
+            **row,
+            "speedup": fp32["latency"]["median"] / row["latency"]["median"] if fp32 else None,
+        }
         for row in rows
     ]
+
+
+def summary_results(report: dict[str, Any]) -> list[dict[str, Any]]:
+    """One line per option measured, in every model's terms: precision, threads, latency_s
+    (median), speedup_vs_fp32, relative_rms_error (mels; audio for vocoders; 0 for fp32, None
+    where not measured) and, for acoustic models, durations_identical (None: not compared)."""
+    runs = report.get("runs", [report])
+    results = []
+    for run in runs:
+        for row in run["inference"]:
+            error = row.get("mel_relative_error", row.get("audio_relative_error"))
+            entry = {
+                "precision": row["precision"],
+                "threads": row["threads"],
+                "latency_s": row["latency"]["median"],
+                "speedup_vs_fp32": row["speedup"],
+                "relative_rms_error": 0.0 if row["precision"] == "fp32" else error,
+            }
+            if report["report"] == "vocoder":
+                entry["channels"] = run["channels"]
+            elif report["report"] == "parallel":
+                fp32 = row["precision"] == "fp32"
+                entry["durations_identical"] = True if fp32 else row.get("durations_identical")
+            else:  # Tacotron 2 predicts no durations
+                entry["durations_identical"] = None
+            results.append(entry)
+    return results
 
 
 @contextlib.contextmanager
@@ -185,10 +240,6 @@ def waveglow_precisions() -> tuple[str, ...]:
     # No onnx-int8: the graph has no matrix products, the quantizer would leave it fp32.
     onnx = ("onnx",) if "waveglow" in OnnxRuntime().vocoders() else ()
     return ("fp32", "bf16", *onnx)
-
-
-def waveglow_default_precisions() -> tuple[str, ...]:
-    return ("fp32", "bf16") if native_bf16_available(torch.device("cpu")) else ("fp32",)
 
 
 def waveglow_speed(name: str, options: SpeedOptions) -> dict[str, Any]:
@@ -304,7 +355,7 @@ def _predicted_rows(loaded: LoadedModel, options: SpeedOptions) -> list[dict[str
                 ids,
                 precision=precision,
                 repeats=options.repeats,
-                reference_mels=None if precision == "fp32" else reference.mels,
+                reference=None if precision == "fp32" else reference,
             )
             rows.append(result.to_dict())
     return rows
@@ -327,15 +378,13 @@ SPEED_BENCHMARKS: dict[str, SpeedBenchmark] = {
         tacotron2_speed,
         "autoregressive",
         _fixed("fp32", "bf16", "int8", *ONNX_PRECISIONS),
-        _fixed("fp32"),
+        Tacotron2,
     ),
-    "waveglow": SpeedBenchmark(
-        waveglow_speed, "vocoder", waveglow_precisions, waveglow_default_precisions
-    ),
+    "waveglow": SpeedBenchmark(waveglow_speed, "vocoder", waveglow_precisions, WaveGlow),
     "fastpitch": SpeedBenchmark(
-        parallel_speed, "parallel", _fixed("fp32", "bf16", *ONNX_PRECISIONS), _fixed("fp32")
+        parallel_speed, "parallel", _fixed("fp32", "bf16", *ONNX_PRECISIONS), FastPitch
     ),
     "fastspeech": SpeedBenchmark(
-        parallel_speed, "parallel", _fixed("fp32", "bf16", *ONNX_PRECISIONS), _fixed("fp32")
+        parallel_speed, "parallel", _fixed("fp32", "bf16", *ONNX_PRECISIONS), FastSpeech
     ),
 }

@@ -65,6 +65,8 @@ class AcousticOutput(NamedTuple):
     mels: np.ndarray  # [B, n_mels, T] float32 log-mel, padded
     mel_lengths: np.ndarray  # [B] int64: valid frames per utterance
     hit_max_decoder_steps: np.ndarray  # [B] bool: never signalled its end (audio may be cut)
+    # [B, L] float32 frames per symbol as predicted (before pace / alpha); None: not predicted
+    durations: np.ndarray | None = None
 
 
 class AcousticModel(ABC):

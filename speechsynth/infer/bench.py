@@ -125,20 +125,22 @@ def parameter_count(model: nn.Module) -> int:
 
 @dataclass(frozen=True)
 class LatencyStats:
-    """Seconds over repeats: mean, standard deviation and the 90/95/99th percentiles
-    (NVIDIA's "latency confidence intervals")."""
+    """Seconds over repeats: mean, standard deviation, the 90/95/99th percentiles (NVIDIA's
+    "latency confidence intervals") and the median (what speed-ups compare: a noisy neighbour
+    moves it least)."""
 
     mean: float
     std: float
     p90: float
     p95: float
     p99: float
+    median: float
 
     @classmethod
     def of(cls, samples: list[float]) -> LatencyStats:
         values = np.asarray(samples, dtype=np.float64)
-        p90, p95, p99 = np.percentile(values, [90, 95, 99])
-        return cls(float(values.mean()), float(values.std()), float(p90), float(p95), float(p99))
+        p50, p90, p95, p99 = (float(value) for value in np.percentile(values, [50, 90, 95, 99]))
+        return cls(float(values.mean()), float(values.std()), p90, p95, p99, p50)
 
 
 @dataclass(frozen=True)
@@ -390,6 +392,8 @@ class ParallelBenchResult:
     mel_relative_error: float | None  # RMS(mel - fp32 mel) / RMS(fp32 mel); None for fp32
     durations: str = "forced"  # or "predicted" (the model's own)
     mel_max_abs_diff: float | None = None  # max |mel - fp32 mel|; None for fp32
+    # predicted durations: every symbol's rounded frames those of fp32; None: not compared
+    durations_identical: bool | None = None
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -476,11 +480,12 @@ def bench_predicted_durations(
     *,
     precision: str,
     repeats: int = 10,
-    reference_mels: np.ndarray | None = None,
-) -> tuple[ParallelBenchResult, np.ndarray]:
+    reference: AcousticOutput | None = None,
+) -> tuple[ParallelBenchResult, AcousticOutput]:
     """Time `repeats` `generate` calls (after one warm-up) of any FastPitch / FastSpeech
     backend on the texts `ids` [B, L], with the durations it predicts itself -> (result, the
-    last run's mels). `reference_mels` (the fp32 PyTorch model's) gives the mel differences."""
+    last run's output). `reference` (the fp32 PyTorch model's output) gives the mel
+    differences and whether the rounded durations are the same."""
     batch_size, text_length = ids.shape
     if min(batch_size, text_length, repeats) < 1:
         raise SpeechSynthError("batch size, text length and repeats must be at least 1")
@@ -489,9 +494,10 @@ def bench_predicted_durations(
     latency = LatencyStats.of([seconds for seconds, _ in runs])
     output = runs[-1][1]
     frames = int(output.mel_lengths.sum())
-    max_diff = error = None
-    if reference_mels is not None:
-        max_diff, error = mel_differences(output.mels, reference_mels)
+    max_diff = error = same_durations = None
+    if reference is not None:
+        max_diff, error = mel_differences(output.mels, reference.mels)
+        same_durations = rounded_durations_equal(output, reference)
     result = ParallelBenchResult(
         precision=precision,
         batch_size=batch_size,
@@ -504,5 +510,17 @@ def bench_predicted_durations(
         mel_relative_error=error,
         durations="predicted",
         mel_max_abs_diff=max_diff,
+        durations_identical=same_durations,
     )
-    return result, output.mels
+    return result, output
+
+
+def rounded_durations_equal(output: AcousticOutput, reference: AcousticOutput) -> bool | None:
+    """Whether every symbol gets as many frames (predictions rounded half to even) in both,
+    and every utterance as many frames in all; None when either has no durations."""
+    if output.durations is None or reference.durations is None:
+        return None
+    return bool(
+        np.array_equal(np.rint(output.durations), np.rint(reference.durations))
+        and np.array_equal(output.mel_lengths, reference.mel_lengths)
+    )

@@ -76,7 +76,9 @@ class OnnxAcousticModel(AcousticModel):
         self.manifest = manifest
 
     def describe(self) -> dict[str, Any]:
-        return {**super().describe(), "providers": self.providers()}
+        quantization = self.manifest.get("quantization")
+        precision = f"onnx-{quantization}" if quantization else "onnx"
+        return {**super().describe(), "providers": self.providers(), "precision": precision}
 
     def providers(self) -> list[str]:
         return []
@@ -111,9 +113,16 @@ class OnnxParallelModel(OnnxAcousticModel):
 
     def generate(self, ids, lengths, controls, seed=None) -> AcousticOutput:
         self.check_controls(controls)
-        mels, mel_lengths, *_ = self.run_graph(ids, lengths, **self.graph_controls(controls))
+        mels, mel_lengths, durations, *_ = self.run_graph(
+            ids, lengths, **self.graph_controls(controls)
+        )
         never = np.zeros(len(mel_lengths), dtype=bool)  # no decoder step limit to reach
-        return AcousticOutput(mels.astype(np.float32), mel_lengths.astype(np.int64), never)
+        return AcousticOutput(
+            mels.astype(np.float32),
+            mel_lengths.astype(np.int64),
+            never,
+            durations.astype(np.float32),
+        )
 
     def graph_controls(self, controls: Controls) -> dict[str, float]:
         raise NotImplementedError
@@ -188,7 +197,7 @@ class OnnxRuntime(Runtime):
         return {"waveglow": _waveglow}
 
     def refuse_options(self, path: Path, options: RuntimeOptions) -> None:
-        if options.precision != "fp32" or options.device not in (None, "cpu"):
+        if options.precision not in ("auto", "fp32") or options.device not in (None, "cpu"):
             raise SpeechSynthError(
                 f"{path}: an ONNX export runs in fp32 with ONNX Runtime; choose its execution "
                 "providers with --providers, and drop --precision / --device"

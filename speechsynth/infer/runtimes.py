@@ -28,7 +28,8 @@ class RuntimeOptions:
     """Where and how a model runs; each runtime reads the options that apply to it."""
 
     device: str | None = None  # PyTorch: cpu, cuda, cuda:N (None: cuda when available)
-    precision: str = "fp32"  # PyTorch acoustic models: fp32, bf16, int8 (Tacotron 2)
+    # PyTorch acoustic models: auto (the fastest safe one here), fp32, bf16, int8 (Tacotron 2)
+    precision: str = "auto"
     providers: tuple[str, ...] | None = None  # ONNX Runtime, best first (None: best installed)
     engine_cache: Path | None = None  # ONNX Runtime's TensorRT engines
     threads: int | None = None  # ONNX Runtime intra-op threads (None: as many as torch uses)

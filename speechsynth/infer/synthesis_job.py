@@ -98,7 +98,6 @@ def run_settings(settings: SynthesisSettings, synthesizer: Synthesizer) -> dict[
         "max_decoder_steps": synthesizer.decoder_step_limit,
         "gate_threshold": model.gate_threshold(controls),
         "seed": settings.seed,
-        "precision": settings.runtime.precision,
         "pace": controls.pace,
         "pitch": {
             "flatten": pitch.flatten,

@@ -11,7 +11,7 @@ import torch
 from speechsynth.errors import SpeechSynthError
 from speechsynth.infer.acoustic import AcousticModel, AcousticOutput, Controls
 from speechsynth.infer.pitch_transforms import build_pitch_transform
-from speechsynth.infer.precision import prepare_for_inference
+from speechsynth.infer.precision import prepare_for_inference, resolve_precision
 from speechsynth.infer.runtimes import RuntimeOptions
 from speechsynth.infer.vocoder_interface import Vocoder, VocoderOptions
 from speechsynth.infer.vocoders import HIFIGAN_DENOISER_STRENGTH, HiFiGanVocoder, WaveGlowVocoder
@@ -46,8 +46,9 @@ class TorchAcousticModel(AcousticModel):
         options = options or RuntimeOptions()
         self.loaded = loaded
         self.device = choose_device(options.device)
-        self.precision = options.precision
-        self.model = prepare_for_inference(loaded.model.to(self.device), options.precision)
+        model = loaded.model.to(self.device)
+        self.precision = resolve_precision(model, options.precision, self.device)
+        self.model = prepare_for_inference(model, self.precision)
 
     def generate(
         self,
@@ -60,17 +61,19 @@ class TorchAcousticModel(AcousticModel):
         text = torch.from_numpy(np.asarray(ids, dtype=np.int64)).to(self.device)
         text_lengths = torch.from_numpy(np.asarray(lengths, dtype=np.int64)).to(self.device)
         with torch.inference_mode():
-            mels, mel_lengths, hit_limit = self.run(text, text_lengths, controls, seed)
+            mels, mel_lengths, hit_limit, durations = self.run(text, text_lengths, controls, seed)
         return AcousticOutput(
             mels.float().cpu().numpy(),
             mel_lengths.cpu().numpy().astype(np.int64),
             hit_limit.cpu().numpy().astype(bool),
+            None if durations is None else durations.float().cpu().numpy(),
         )
 
     def run(
         self, text: torch.Tensor, text_lengths: torch.Tensor, controls: Controls, seed: int | None
-    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """The network's inference -> (mels, mel_lengths, hit_max_decoder_steps) tensors."""
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor | None]:
+        """The network's inference -> (mels, mel_lengths, hit_max_decoder_steps, predicted
+        durations or None) tensors."""
         raise NotImplementedError
 
     def describe(self) -> dict[str, Any]:
@@ -105,7 +108,8 @@ class TorchTacotron2(TorchAcousticModel):
                 max_decoder_steps=controls.max_decoder_steps,
                 generator=generator,
             )
-        return output.mel_outputs_postnet, output.mel_lengths, output.reached_max_decoder_steps
+        mels, lengths = output.mel_outputs_postnet, output.mel_lengths
+        return mels, lengths, output.reached_max_decoder_steps, None
 
 
 class TorchFastPitch(TorchAcousticModel):
@@ -125,7 +129,7 @@ class TorchFastPitch(TorchAcousticModel):
             pitch_transform=pitch_transform,
             speaker=controls.speaker or 0,
         )
-        return output.mels, output.mel_lengths, _never(output.mel_lengths)
+        return output.mels, output.mel_lengths, _never(output.mel_lengths), output.durations_pred
 
 
 class TorchFastSpeech(TorchAcousticModel):
@@ -134,7 +138,7 @@ class TorchFastSpeech(TorchAcousticModel):
 
     def run(self, text, text_lengths, controls, seed):
         output = self.model.infer(text, text_lengths, alpha=controls.alpha)
-        return output.mels, output.mel_lengths, _never(output.mel_lengths)
+        return output.mels, output.mel_lengths, _never(output.mel_lengths), output.durations_pred
 
 
 def waveglow_vocoder(

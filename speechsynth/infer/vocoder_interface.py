@@ -29,7 +29,7 @@ class VocoderOptions:
     # WaveGlow, None for the model's default (a checkpoint: 0.6 and 0.01; an export: its own)
     sigma: float | None = None  # the noise scale (an export's is fixed in its graph)
     denoiser_strength: float | None = None  # 0 turns the denoiser off
-    precision: str = "fp32"  # PyTorch WaveGlow: fp32 or bf16
+    precision: str = "auto"  # PyTorch vocoders: auto (bf16 where native and safe), fp32, bf16
     seed: int | None = 0  # WaveGlow's noise (None: a new draw every call)
 
 

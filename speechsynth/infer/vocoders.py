@@ -18,6 +18,7 @@ from speechsynth.audio.config import MelConfig
 from speechsynth.audio.stft import STFT
 from speechsynth.errors import SpeechSynthError
 from speechsynth.infer.chunked_vocoding import Chunking, utterance_noise, vocode_utterances
+from speechsynth.infer.precision import refuse_slow_bf16, resolve_precision
 from speechsynth.infer.vocoder_interface import Vocoder
 from speechsynth.models.denoiser import DEFAULT_STRENGTH, STFT_SETTINGS, Denoiser, waveglow_denoiser
 from speechsynth.models.hifigan import HiFiGanGenerator
@@ -62,21 +63,6 @@ def check_precision(precision: str, model_label: str) -> None:
         )
 
 
-def native_bf16_available(device: torch.device) -> bool:
-    """Whether bfloat16 products run natively (a GPU, or a CPU with AVX512-BF16 / AMX)."""
-    if device.type != "cpu":
-        return True
-    return torch.backends.mkldnn.is_available() and torch.ops.mkldnn._is_mkldnn_bf16_supported()
-
-
-def refuse_slow_bf16(precision: str, device: torch.device) -> None:
-    if precision == "bf16" and not native_bf16_available(device):
-        raise SpeechSynthError(
-            "this CPU has no native bfloat16 arithmetic (AVX512-BF16 or AMX), where bf16 "
-            "is slower than fp32: use precision fp32"
-        )
-
-
 # ----------------------------------------------------------------------------- WaveGlow
 
 
@@ -100,6 +86,7 @@ class NetworkVocoder(TorchVocoder):
         super().__init__(mel_config, device)
         if isinstance(model, (str, Path)):
             model, copy_model = load_model(model, expected_name=self.name).model, False
+        precision = resolve_precision(model, precision, self.device)
         check_precision(precision, self.label)
         if denoiser_strength < 0:
             raise SpeechSynthError("the denoiser strength must not be negative")
@@ -150,7 +137,7 @@ class WaveGlowVocoder(NetworkVocoder):
         *,
         sigma: float = DEFAULT_SIGMA,
         denoiser_strength: float = DEFAULT_STRENGTH,
-        precision: str = "fp32",
+        precision: str = "auto",
         chunk_frames: int = 1000,
         overlap_frames: int = 32,
         seed: int | None = 0,
@@ -253,7 +240,7 @@ class HiFiGanVocoder(NetworkVocoder):
         model: HiFiGanGenerator | str | Path,
         *,
         denoiser_strength: float = HIFIGAN_DENOISER_STRENGTH,
-        precision: str = "fp32",
+        precision: str = "auto",
         mel_config: MelConfig | None = None,
         copy_model: bool = True,
         device: str | None = None,

@@ -53,10 +53,14 @@ class ConcatenatedSinusoids(nn.Module):
         self.register_buffer("inv_freq", inv_freq)
 
     def forward(self, length: int, dtype: torch.dtype) -> Tensor:
-        """-> [1, length, d_model]."""
-        positions = torch.arange(length, device=self.inv_freq.device).to(dtype)
+        """-> [1, length, d_model], computed in the buffer's precision and then cast to `dtype`.
+
+        The angles must not be computed in bfloat16 (8-bit mantissa): position 600 would be off
+        by up to 2 and its angle by radians, scrambling every frame's position (mels ~10 % off).
+        A low-precision copy of the model therefore keeps this module in fp32."""
+        positions = torch.arange(length, device=self.inv_freq.device).to(self.inv_freq.dtype)
         angles = torch.matmul(positions.unsqueeze(-1), self.inv_freq.unsqueeze(0))
-        return torch.cat([angles.sin(), angles.cos()], dim=1).unsqueeze(0)
+        return torch.cat([angles.sin(), angles.cos()], dim=1).unsqueeze(0).to(dtype)
 
 
 def interleaved_sinusoid_table(rows: int, d_model: int) -> Tensor:

@@ -30,3 +30,26 @@ def test_bench_fastpitch_onnx_beside_fp32(parity_dir, capsys):
     text = format_any_report(report)
     assert "durations predicted by the model" in text and "1.00x" in text
     assert text.splitlines()[-1].split()[0] == "onnx"
+
+
+def test_cli_bench_all_precisions_summarises_each_option(parity_dir, capsys):
+    checkpoint = str(parity_dir / "fastpitch11.pt")
+    arguments = ["bench", "fastpitch", "--checkpoint", checkpoint, "--precision", "all"]
+    arguments += ["--text-length", "16", "--repeats", "1", "--train-steps", "0", "--threads", "1"]
+    assert main([*arguments, "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    results = {result["precision"]: result for result in report["results"]}
+    expected = ["fp32", "onnx", "onnx-int8"]
+    if report["default_precision"] == "bf16":  # a CPU with native bfloat16
+        expected.insert(1, "bf16")
+    assert list(results) == expected
+    keys = {"precision", "threads", "latency_s", "speedup_vs_fp32", "relative_rms_error"}
+    assert all(set(result) == keys | {"durations_identical"} for result in results.values())
+    assert results["fp32"]["speedup_vs_fp32"] == 1.0 and results["fp32"]["threads"] == 1
+    assert results["onnx"]["relative_rms_error"] < 1e-5
+    assert results["onnx"]["durations_identical"] is True
+    assert all(result["latency_s"] > 0 for result in results.values())
+    assert main(arguments) == 0
+    text = capsys.readouterr().out
+    assert f"summary (default precision here: {report['default_precision']}):" in text
+    assert "latency s (median)" in text and "onnx-int8" in text

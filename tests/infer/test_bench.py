@@ -49,7 +49,8 @@ def test_inference_report_has_sane_values(tiny_model, precision):
         assert result.mel_relative_error is None
     else:
         assert 0 < result.mel_relative_error < 0.1
-    assert set(result.to_dict()["latency"]) == {"mean", "std", "p90", "p95", "p99"}
+    assert set(result.to_dict()["latency"]) == {"mean", "std", "p90", "p95", "p99", "median"}
+    assert result.latency.median <= result.latency.p90
 
 
 def test_lower_precisions_leave_the_model_alone(tiny_model):

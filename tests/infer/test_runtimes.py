@@ -30,7 +30,7 @@ def fastspeech_export(parallel_exports):
     ],
 )
 def test_each_checkpoint_gets_its_models_backend(parity_dir, fixture, backend):
-    model = open_acoustic_model(parity_dir / fixture)
+    model = open_acoustic_model(parity_dir / fixture, RuntimeOptions(precision="fp32"))
     assert type(model) is backend and isinstance(model, AcousticModel)
     assert model.describe() == {
         "model_name": backend.name,

@@ -14,9 +14,10 @@ from speechsynth.cli import main
 from speechsynth.errors import SpeechSynthError
 from speechsynth.infer.bench import bench_vocoder
 from speechsynth.infer.chunked_vocoding import chunk_starts
+from speechsynth.infer.precision import native_bf16_available
 from speechsynth.infer.runtimes import load_vocoder
 from speechsynth.infer.vocoder_interface import VocoderOptions
-from speechsynth.infer.vocoders import WaveGlowVocoder, native_bf16_available
+from speechsynth.infer.vocoders import WaveGlowVocoder
 from speechsynth.models.checkpoint import write_checkpoint
 from speechsynth.models.waveglow import WaveGlow, WaveGlowConfig
 
