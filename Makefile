@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 # Torch on 2 busy cores: spinning OpenMP threads were measured 10-50x slower here.
 export OMP_WAIT_POLICY := PASSIVE
 
-.PHONY: demo voice test lint install clean
+.PHONY: demo voice test test-all lint install clean
 
 demo: $(STAMP)
 	$(BIN)/speechsynth say 'Hello! This is speechsynth, speaking on a plain CPU with its bundled demo voice.' -o demo.wav
@@ -17,9 +17,13 @@ demo: $(STAMP)
 voice: $(STAMP)
 	bash recipes/demo-voice/build.sh
 
+# CI's suite: everything but the long training runs marked `slow` (make test-all adds them).
 test: $(STAMP)
 	$(BIN)/ruff check speechsynth tests
 	$(BIN)/ruff format --check speechsynth tests
+	$(BIN)/pytest -q -m "not slow"
+
+test-all: $(STAMP)
 	$(BIN)/pytest -q
 
 lint: $(STAMP)
