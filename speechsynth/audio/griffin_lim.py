@@ -70,7 +70,9 @@ class GriffinLim:
         padded = np.pad(audio, ((0, 0), (n_fft // 2, n_fft // 2)), mode="reflect")
         n_frames = 1 + audio.shape[-1] // hop
         frames = np.lib.stride_tricks.sliding_window_view(padded, n_fft, axis=-1)[:, ::hop]
-        spectrum = np.fft.rfft(frames[:, :n_frames] * self.window, axis=-1)
+        # In float64: numpy's float32 real FFT is about 5x slower than its float64 one.
+        windowed = (frames[:, :n_frames] * self.window).astype(np.float64)
+        spectrum = np.fft.rfft(windowed, axis=-1)
         return spectrum.transpose(0, 2, 1).astype(np.complex64)
 
     def _istft(self, spectrum: np.ndarray, length: int) -> np.ndarray:

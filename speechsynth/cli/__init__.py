@@ -16,6 +16,7 @@ from speechsynth.cli import (
     export_cmd,
     prepare_cmd,
     say_cmd,
+    serve_cmd,
     synthesize_cmd,
     text_cmd,
     train_cmd,
@@ -40,6 +41,8 @@ examples:
   speechsynth synthesize --model tacotron2.pt -i phrases.txt -o out   text to WAV files
   speechsynth export --model tacotron2.pt --output t2-onnx   ONNX for ONNX Runtime / TensorRT
   speechsynth bench tacotron2 --precision fp32,int8   decoder ms/step, latency, training speed
+  speechsynth serve --voice fastpitch-onnx            the voice on Triton Inference Server
+  speechsynth export triton --voice V -o repo         a model repository for a stock Triton
   speechsynth corpus synth --engine festival --sentences lines.txt --out corpus
                                                   a dataset spoken by an offline synthesiser
   speechsynth eval intelligibility --voice fastpitch.pt --sentences eval.txt
@@ -56,6 +59,7 @@ COMMAND_MODULES = (
     corpus_cmd,
     eval_cmd,
     voice_cmd,
+    serve_cmd,
 )
 
 

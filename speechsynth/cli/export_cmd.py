@@ -4,12 +4,20 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 
 from speechsynth.cli.help import add_command
+from speechsynth.cli.serve_cmd import add_repository_arguments, repository_options
 
 DESCRIPTION = """\
-export --model CKPT --output DIR: write a Tacotron 2 checkpoint (ours or NVIDIA's) as ONNX in
+export triton [--voice V] --output DIR: write a Triton model repository for the voice (default:
+the bundled one): tts/config.pbtxt (Python backend, dynamic batching, the inputs and outputs
+`speechsynth serve --help` describes), tts/1/model.py and a copy of the voice. A stock Triton
+serves it when its Python has speechsynth installed (README, "Serving"); `speechsynth serve`
+runs the same repository.
+
+export [onnx] --model CKPT --output DIR: write a Tacotron 2 checkpoint (ours or NVIDIA's) as ONNX in
 NVIDIA's three parts, with NVIDIA's input and output names, so NVIDIA's ONNX Runtime / TensorRT
 host loops read them as well as ours:
   encoder.onnx       sequences [1, T] int64, sequence_lengths [1] -> memory, processed_memory, lens
@@ -54,7 +62,8 @@ examples:
   speechsynth export --model waveglow.pt --output waveglow-onnx --sigma 0.6
   speechsynth export --model FastPitch_checkpoint_1000.pt --output fastpitch-onnx
   speechsynth synthesize --model fastpitch-onnx --text 'Faster.' --pace 1.2 -o out
-  speechsynth export --model FastPitch_checkpoint_1000.pt --output fastpitch-int8 --quantize int8"""
+  speechsynth export --model FastPitch_checkpoint_1000.pt --output fastpitch-int8 --quantize int8
+  speechsynth export triton --voice fastpitch-onnx --output model_repository --max-batch-size 8"""
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -65,7 +74,15 @@ def register(commands: argparse._SubParsersAction) -> None:
         DESCRIPTION,
         EPILOG,
     )
-    parser.add_argument("--model", type=Path, required=True, metavar="CKPT", help="checkpoint")
+    parser.add_argument(
+        "format",
+        nargs="?",
+        choices=("onnx", "triton"),
+        default="onnx",
+        metavar="FORMAT",
+        help="onnx (default): --model as ONNX; triton: a Triton model repository of --voice",
+    )
+    parser.add_argument("--model", type=Path, metavar="CKPT", help="checkpoint (onnx)")
     parser.add_argument("-o", "--output", type=Path, required=True, metavar="DIR")
     parser.add_argument(
         "--no-prenet-dropout",
@@ -82,10 +99,16 @@ def register(commands: argparse._SubParsersAction) -> None:
         help="int8: ONNX Runtime dynamic quantization of every graph (default: fp32 graphs)",
     )
     parser.add_argument("--json", action="store_true", help="print a JSON summary")
+    add_repository_arguments(parser.add_argument_group("triton"))
     parser.set_defaults(run=run_export)
 
 
 def run_export(args: argparse.Namespace) -> int:
+    if args.format == "triton":
+        return run_export_triton(args)
+    if args.model is None:
+        print("speechsynth: error: export onnx needs --model CKPT", file=sys.stderr)
+        return 2
     from speechsynth.export.exporters import ExportOptions, export_checkpoint
 
     options = ExportOptions(args.opset, not args.no_prenet_dropout, args.sigma, args.quantize)
@@ -96,4 +119,16 @@ def run_export(args: argparse.Namespace) -> int:
         files = ", ".join(summary["files"].values())
         quantized = f" ({summary['quantization']})" if summary.get("quantization") else ""
         print(f"wrote {files}{quantized} and the manifest to {summary['directory']}")
+    return 0
+
+
+def run_export_triton(args: argparse.Namespace) -> int:
+    from speechsynth.serve.repository import write_repository
+
+    repository = write_repository(args.output, repository_options(args))
+    summary = {"repository": str(repository), "models": ["tts"]}
+    if args.json:
+        print(json.dumps(summary, indent=2))
+    else:
+        print(f"wrote the Triton model repository {repository} (model tts)")
     return 0

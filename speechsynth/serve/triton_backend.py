@@ -1,0 +1,88 @@
+"""The Triton Python backend's model: `TritonPythonModel`, run by Triton's Python-backend stub.
+
+A repository's `tts/1/model.py` only imports this class (`repository`), so a stock Triton with
+speechsynth installed in its Python serves the voice named by the model's parameters. Each
+request is answered on its own: a bad one gets an error response naming the input, and the
+other requests of the batch are served (Triton batches requests into one `execute` call).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from speechsynth.errors import SpeechSynthError
+from speechsynth.infer.voice import load_voice
+from speechsynth.serve.tts_service import TtsRequest, TtsService
+
+log = logging.getLogger(__name__)
+
+TTS_INPUTS = ("TEXT", "PACE", "PITCH_SHIFT")
+
+
+def _parameters(model_config: dict[str, Any]) -> dict[str, str]:
+    """config.pbtxt's `parameters` as plain strings."""
+    values = model_config.get("parameters", {})
+    return {key: value.get("string_value", "") for key, value in values.items()}
+
+
+class TritonPythonModel:
+    """Triton's Python-backend interface: initialize, execute (a list of requests), finalize."""
+
+    def initialize(self, args: dict[str, str]) -> None:
+        parameters = _parameters(json.loads(args["model_config"]))
+        version = Path(args["model_repository"]) / args["model_version"]
+        voice_path = version / parameters["voice"] if parameters.get("voice") else None
+        voice = load_voice(voice_path, parameters.get("vocoder") or None)
+        self.service = TtsService(
+            voice,
+            batch_size=int(parameters.get("batch_size", "8")),
+            max_text_chars=int(parameters.get("max_text_chars", "10000")),
+        )
+
+    def execute(self, requests: list[Any]) -> list[Any]:
+        import triton_python_backend_utils as pb_utils  # provided by Triton's stub
+
+        parsed: list[TtsRequest | SpeechSynthError] = []
+        for request in requests:
+            inputs = {name: _input(pb_utils, request, name) for name in TTS_INPUTS}
+            try:
+                parsed.append(self.service.parse(inputs))
+            except SpeechSynthError as error:
+                parsed.append(error)
+        good = [request for request in parsed if isinstance(request, TtsRequest)]
+        try:
+            outputs = iter(self.service.speak(good))
+        except SpeechSynthError as error:  # the model refused the batch: tell each request
+            return [_error(pb_utils, error) for _ in requests]
+        return [
+            _error(pb_utils, request)
+            if isinstance(request, SpeechSynthError)
+            else _audio_response(pb_utils, *next(outputs))
+            for request in parsed
+        ]
+
+    def finalize(self) -> None:
+        log.info("speechsynth tts model unloaded")
+
+
+def _input(pb_utils: Any, request: Any, name: str) -> np.ndarray | None:
+    tensor = pb_utils.get_input_tensor_by_name(request, name)
+    return None if tensor is None else tensor.as_numpy()
+
+
+def _error(pb_utils: Any, error: Exception) -> Any:
+    return pb_utils.InferenceResponse(output_tensors=[], error=pb_utils.TritonError(str(error)))
+
+
+def _audio_response(pb_utils: Any, audio: np.ndarray, lengths: np.ndarray) -> Any:
+    return pb_utils.InferenceResponse(
+        output_tensors=[
+            pb_utils.Tensor("AUDIO", audio.astype(np.float32)),
+            pb_utils.Tensor("AUDIO_LENGTH", lengths.astype(np.int32)),
+        ]
+    )

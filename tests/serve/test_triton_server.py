@@ -1,0 +1,231 @@
+"""`speechsynth serve` against the real Triton server on 127.0.0.1: answers, errors that name
+the problem while the server keeps serving, concurrent clients without cross-talk, gRPC,
+metrics, a repository from `export triton`, and SIGTERM under load."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pytest.importorskip("pytriton", reason="the server needs pip install 'speechsynth[serve]'")
+http = pytest.importorskip("tritonclient.http")
+grpc = pytest.importorskip("tritonclient.grpc")
+from tritonclient.utils import InferenceServerException  # noqa: E402
+
+from speechsynth.infer.voice import load_voice  # noqa: E402
+from speechsynth.serve.repository import RepositoryOptions, write_repository  # noqa: E402
+from speechsynth.serve.server import ServerOptions, TritonServer  # noqa: E402
+from speechsynth.serve.tts_service import TtsService  # noqa: E402
+
+MAX_TEXT_CHARS = 500
+
+
+def free_ports(count: int) -> list[int]:
+    sockets = [socket.socket() for _ in range(count)]
+    for sock in sockets:
+        sock.bind(("127.0.0.1", 0))
+    ports = [sock.getsockname()[1] for sock in sockets]
+    for sock in sockets:
+        sock.close()
+    return ports
+
+
+class Served:
+    """A `speechsynth serve` process and its ports."""
+
+    def __init__(self, *extra: str) -> None:
+        self.http_port, self.grpc_port, self.metrics_port = free_ports(3)
+        command = [sys.executable, "-m", "speechsynth.cli", "serve", "--json"]
+        command += [f"--http-port={self.http_port}", f"--grpc-port={self.grpc_port}"]
+        command += [f"--metrics-port={self.metrics_port}", f"--max-text-chars={MAX_TEXT_CHARS}"]
+        self.process = subprocess.Popen(
+            [*command, *extra], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        line = self.process.stdout.readline()  # printed once the model is ready
+        if not line:
+            raise AssertionError(f"serve did not start: {self.process.stderr.read()[-2000:]}")
+        self.endpoints = json.loads(line)
+
+    def http_client(self) -> http.InferenceServerClient:
+        return http.InferenceServerClient(f"127.0.0.1:{self.http_port}", concurrency=4)
+
+    def stop(self) -> int:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+        return self.process.wait(timeout=60)
+
+
+@pytest.fixture(scope="module")
+def served():
+    server = Served("--exit-timeout-secs=5")
+    yield server
+    assert server.stop() == 0
+
+
+@pytest.fixture(scope="module")
+def service() -> TtsService:
+    return TtsService(load_voice(), max_text_chars=MAX_TEXT_CHARS)
+
+
+def text_input(module, texts: list[bytes], name: str = "TEXT"):
+    tensor = module.InferInput(name, [len(texts), 1], "BYTES")
+    tensor.set_data_from_numpy(np.array([[text] for text in texts], dtype=object))
+    return tensor
+
+
+def speak(client, texts: list[bytes]) -> tuple[np.ndarray, np.ndarray]:
+    result = client.infer("tts", [text_input(http, texts)])
+    return result.as_numpy("AUDIO"), result.as_numpy("AUDIO_LENGTH")
+
+
+def expected_lengths(service: TtsService, texts: list[bytes]) -> list[int]:
+    _, lengths = service.speak([service.parse({"TEXT": np.array([[t] for t in texts], object)})])[0]
+    return lengths.ravel().tolist()
+
+
+def test_serves_audio_for_each_text(served, service):
+    assert served.endpoints["models"] == ["tts"]
+    texts = [b"Hello there.", b"Serving on Triton, one text at a time."]
+    audio, lengths = speak(served.http_client(), texts)
+    assert audio.dtype == np.float32 and lengths.shape == (2, 1)
+    assert lengths.ravel().tolist() == expected_lengths(service, texts)
+    reference, _ = service.speak([service.parse({"TEXT": np.array([[texts[1]]], object)})])[0]
+    assert np.corrcoef(audio[1, : lengths[1, 0]], reference[0])[0, 1] > 0.9999
+
+
+@pytest.mark.parametrize(
+    ("make_inputs", "model", "message"),
+    [
+        (lambda: [text_input(http, [b"  "])], "tts", "TEXT[0]: empty"),
+        (lambda: [text_input(http, [b"\xff\xfeoops"])], "tts", "TEXT[0]: not valid UTF-8"),
+        (lambda: [text_input(http, [b"a" * 100_000])], "tts", "over this server's limit of 500"),
+        (lambda: [_fp32("TEXT", [[1.0]])], "tts", "TEXT"),  # wrong type: Triton refuses
+        (lambda: [_fp32("PACE", [[1.0]])], "tts", "TEXT"),  # missing input
+        (lambda: [text_input(http, [b"Hi."])], "vits", "vits"),  # unknown model
+    ],
+)
+def test_a_bad_request_is_named_and_the_next_one_is_served(served, make_inputs, model, message):
+    client = served.http_client()
+    with pytest.raises(InferenceServerException, match=_escaped(message)):
+        client.infer(model, make_inputs())
+    audio, lengths = speak(client, [b"Still serving."])
+    assert lengths[0, 0] > 0 and np.abs(audio).max() > 0
+
+
+def _fp32(name: str, values: list[list[float]]):
+    tensor = http.InferInput(name, [len(values), 1], "FP32")
+    tensor.set_data_from_numpy(np.array(values, dtype=np.float32))
+    return tensor
+
+
+def _escaped(text: str) -> str:
+    import re
+
+    return re.escape(text)
+
+
+def test_concurrent_clients_each_get_their_own_audio(served, service):
+    texts = [f"Client number {index} asks for this sentence.".encode() for index in range(8)]
+    lengths = {text: expected_lengths(service, [text])[0] for text in texts}
+    failures: list[str] = []
+
+    def client_loop(text: bytes) -> None:
+        client = served.http_client()
+        for _ in range(4):
+            try:
+                _, got = speak(client, [text])
+                if got[0, 0] != lengths[text]:
+                    failures.append(f"{text!r}: {got[0, 0]} samples, expected {lengths[text]}")
+            except Exception as error:
+                failures.append(f"{text!r}: {error}")
+
+    threads = [threading.Thread(target=client_loop, args=(text,)) for text in texts]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=240)
+    assert not failures and len(set(lengths.values())) > 1
+
+
+def test_grpc_and_metrics(served):
+    client = grpc.InferenceServerClient(f"127.0.0.1:{served.grpc_port}")
+    assert client.is_server_ready() and client.is_model_ready("tts")
+    result = client.infer("tts", [text_input(grpc, [b"Over gRPC."])])
+    assert result.as_numpy("AUDIO_LENGTH")[0, 0] > 0
+    import urllib.request
+
+    with urllib.request.urlopen(served.endpoints["metrics"], timeout=10) as reply:
+        metrics = reply.read().decode()
+    assert 'nv_inference_request_success{model="tts"' in metrics
+
+
+def test_an_exported_repository_runs_on_tritonserver(tmp_path, service):
+    repository = write_repository(tmp_path / "repo", RepositoryOptions(max_batch_size=4))
+    assert (repository / "tts" / "1" / "voice").is_dir()  # the voice travels with it
+    config = (repository / "tts" / "config.pbtxt").read_text()
+    assert "max_batch_size: 4" in config and 'name: "PACE"' in config
+    http_port, grpc_port, metrics_port = free_ports(3)
+    options = ServerOptions(http_port=http_port, grpc_port=grpc_port, metrics_port=metrics_port)
+    server = TritonServer(repository, tmp_path / "workspace", options)
+    try:
+        server.wait_ready()
+        client = http.InferenceServerClient(f"127.0.0.1:{http_port}")
+        _, lengths = speak(client, [b"From a repository."])
+        assert lengths.ravel().tolist() == expected_lengths(service, [b"From a repository."])
+        client.close()
+    finally:
+        server.stop()
+
+
+def test_sigterm_under_load_answers_every_request_then_exits_0():
+    server = Served("--exit-timeout-secs=20")
+    text = b"A request that is in flight when the server is told to stop. " * 3
+    outcomes: list[object] = []
+
+    def one_request() -> None:
+        client = server.http_client()
+        try:
+            outcomes.append(speak(client, [text])[1][0, 0])
+        except Exception as error:
+            outcomes.append(error)
+        finally:
+            client.close()
+
+    threads = [threading.Thread(target=one_request) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    time.sleep(0.5)  # the requests are queued or running
+    server.process.send_signal(signal.SIGTERM)
+    for thread in threads:
+        thread.join(timeout=120)
+    assert server.process.wait(timeout=60) == 0
+    assert len(outcomes) == 4 and all(isinstance(length, np.integer) for length in outcomes)
+    assert len(set(int(length) for length in outcomes)) == 1  # whole, not truncated
+
+
+def test_serve_without_triton_installed_is_one_line(monkeypatch):
+    env = {**os.environ, "PYTHONPATH": str(_shadow_pytriton())}
+    result = subprocess.run(
+        [sys.executable, "-m", "speechsynth.cli", "serve"], env=env, capture_output=True, text=True
+    )
+    assert result.returncode == 2
+    assert "pip install 'speechsynth[serve]'" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def _shadow_pytriton() -> Path:
+    folder = Path(tempfile.mkdtemp()) / "pytriton"
+    folder.mkdir()
+    (folder / "__init__.py").write_text("raise ImportError('no pytriton here')\n")
+    return folder.parent
