@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from speechsynth import __version__
 from speechsynth.cli import (
     bench_cmd,
+    client_cmd,
     corpus_cmd,
     eval_cmd,
     export_cmd,
@@ -60,6 +61,7 @@ COMMAND_MODULES = (
     eval_cmd,
     voice_cmd,
     serve_cmd,
+    client_cmd,
 )
 
 

@@ -229,3 +229,36 @@ def _shadow_pytriton() -> Path:
     folder.mkdir()
     (folder / "__init__.py").write_text("raise ImportError('no pytriton here')\n")
     return folder.parent
+
+
+@pytest.mark.parametrize("protocol", ["http", "grpc"])
+def test_client_writes_one_wav_per_phrase(served, service, tmp_path, capsys, protocol):
+    import soundfile
+
+    from speechsynth.cli import main
+
+    texts = ["First phrase.", "The second phrase is a little longer.", "Third."]
+    phrases = tmp_path / "phrases.txt"
+    phrases.write_text("\n".join(texts) + "\n", encoding="utf-8")
+    port = served.http_port if protocol == "http" else served.grpc_port
+    arguments = ["client", str(phrases), "-o", str(tmp_path / "audio"), "--batch-size", "2"]
+    arguments += ["--url", f"127.0.0.1:{port}", "--protocol", protocol, "--json"]
+    assert main(arguments) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["sequences"] == 3 and summary["samples_per_second"] > 0
+    lengths = expected_lengths(service, [text.encode() for text in texts])
+    for index, length in enumerate(lengths, start=1):
+        audio, rate = soundfile.read(tmp_path / "audio" / f"{index}.wav")
+        assert rate == 22050 and len(audio) == length
+
+
+def test_client_without_a_server_is_one_line(tmp_path, capsys):
+    from speechsynth.cli import main
+
+    phrases = tmp_path / "phrases.txt"
+    phrases.write_text("Hello.\n", encoding="utf-8")
+    (port,) = free_ports(1)
+    arguments = ["client", str(phrases), "-o", str(tmp_path / "out"), "--url", f"127.0.0.1:{port}"]
+    assert main(arguments) == 2
+    error = capsys.readouterr().err
+    assert "cannot reach the server" in error and "Traceback" not in error

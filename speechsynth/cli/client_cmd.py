@@ -1,0 +1,55 @@
+"""`speechsynth client`: speak a phrase file through a running `speechsynth serve`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from speechsynth.cli.help import add_command
+
+DESCRIPTION = """\
+Send the phrases of PHRASES (one per line; or `name|text` lines, or NVIDIA's .tsv with a `text`
+column) to the `tts` model of a Triton server (`speechsynth serve`, or a stock Triton serving an
+`export triton` repository), --batch-size texts per request, and write each answer, cut to its
+AUDIO_LENGTH, as OUTDIR/1.wav ... OUTDIR/N.wav in phrase order, as NVIDIA's Triton client does.
+Prints the total processing time, the sequences and seconds of audio, symbols/s and samples/s.
+End every phrase with a period, as NVIDIA advises: the voice reads it as the end of a sentence."""
+
+EPILOG = """\
+examples:
+  speechsynth client phrases.txt -o audio
+  speechsynth client phrases.txt -o audio --url 10.0.0.5:8001 --protocol grpc --batch-size 16"""
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    parser = add_command(
+        commands, "client", "speak a phrase file through a Triton server", DESCRIPTION, EPILOG
+    )
+    parser.add_argument("phrases", type=Path, metavar="PHRASES", help="phrase file")
+    parser.add_argument("-o", "--output", type=Path, required=True, metavar="OUTDIR")
+    parser.add_argument(
+        "--url", default="127.0.0.1:8000", help="host:port of the server (127.0.0.1:8000)"
+    )
+    parser.add_argument("--protocol", choices=("http", "grpc"), default="http", help="(http)")
+    parser.add_argument("--batch-size", type=int, default=8, metavar="N", help="texts per request")
+    parser.add_argument("--json", action="store_true", help="print the totals as JSON")
+    parser.set_defaults(run=run_client)
+
+
+def run_client(args: argparse.Namespace) -> int:
+    from speechsynth.data.formats import read_phrases
+    from speechsynth.serve.client import ClientOptions, speak_phrases
+
+    texts = [phrase.text for phrase in read_phrases(args.phrases)]
+    options = ClientOptions(args.url, args.protocol, args.batch_size)
+    summary = speak_phrases(texts, args.output, options)
+    if args.json:
+        print(json.dumps(summary, indent=2))
+    else:
+        print(
+            f"processing time: {summary['processing_seconds']} s; {summary['sequences']} "
+            f"sequences, {summary['audio_seconds']} s of audio in {summary['output']}; "
+            f"{summary['symbols_per_second']} symbols/s, {summary['samples_per_second']} samples/s"
+        )
+    return 0
