@@ -126,9 +126,9 @@ def run_export_triton(args: argparse.Namespace) -> int:
     from speechsynth.serve.repository import write_repository
 
     repository = write_repository(args.output, repository_options(args))
-    summary = {"repository": str(repository), "models": ["tts"]}
+    summary = {"repository": str(repository), "models": ["tts", "generator", "vocoder"]}
     if args.json:
         print(json.dumps(summary, indent=2))
     else:
-        print(f"wrote the Triton model repository {repository} (model tts)")
+        print(f"wrote the Triton model repository {repository} (tts, generator, vocoder)")
     return 0

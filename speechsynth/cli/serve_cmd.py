@@ -10,8 +10,10 @@ from speechsynth.cli.help import add_command
 
 DESCRIPTION = """\
 Serve a voice on NVIDIA Triton Inference Server: Triton's own `tritonserver` (from the
-nvidia-pytriton wheel: pip install 'speechsynth[serve]'), with the voice as a Python-backend
-model named `tts`, until SIGTERM or Ctrl-C.
+nvidia-pytriton wheel: pip install 'speechsynth[serve]'), with the voice as three
+Python-backend models, until SIGTERM or Ctrl-C: `tts` (text to audio), `generator` (TEXT ->
+MEL FP32 [N, 80, frames] padded with silence, MEL_LENGTH INT32 [N, 1]) and `vocoder` (MEL and
+optional MEL_LENGTH -> AUDIO, AUDIO_LENGTH), as NVIDIA splits its models.
 
 The `tts` model: input TEXT (BYTES [N, 1], UTF-8; N texts per request), and where the voice
 has the control, PACE and PITCH_SHIFT (FP32 [N, 1], optional; the first row counts for the

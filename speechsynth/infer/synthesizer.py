@@ -121,6 +121,17 @@ class Synthesizer:
                 self._warn_cut_off(result)
         return results
 
+    def mels(self, utterances: Sequence[tuple[str, str]]) -> list[np.ndarray]:
+        """Each `(name, text)`'s log-mel [n_mels, frames] as `synthesize` makes it (chunks
+        joined by silence frames), without running the vocoder."""
+        chunks = self._encode(utterances)
+        for batch in self._batches(chunks):
+            self._run_batch(batch, vocode=False)
+        chunks_by_utterance: list[list[_Chunk]] = [[] for _ in utterances]
+        for chunk in chunks:
+            chunks_by_utterance[chunk.utterance_index].append(chunk)
+        return [self._joined_mel(pieces) for pieces in chunks_by_utterance]
+
     def stream(self, text: str, name: str = "stream") -> Iterator[AudioChunk]:
         """`text`'s audio chunk by chunk, each ready as soon as it is made: the text is split as
         `synthesize` splits it (sentences, at most `max_chars_per_chunk` characters) and every
@@ -157,11 +168,11 @@ class Synthesizer:
         for start in range(0, len(by_length), self.batch_size):
             yield by_length[start : start + self.batch_size]
 
-    def _run_batch(self, batch: list[_Chunk]) -> None:
+    def _run_batch(self, batch: list[_Chunk], vocode: bool = True) -> None:
         ids, lengths = pad_ids([chunk.ids for chunk in batch])
         started = time.perf_counter()
         output = self.acoustic_model.generate(ids, lengths, self.controls, self.seed)
-        audios = self.vocoder(output.mels, output.mel_lengths)
+        audios = self.vocoder(output.mels, output.mel_lengths) if vocode else [None] * len(batch)
         elapsed = time.perf_counter() - started
         frames = [int(length) for length in output.mel_lengths]
         for i, chunk in enumerate(batch):
@@ -172,15 +183,12 @@ class Synthesizer:
 
     def _assemble(self, name: str, text: str, chunks: list[_Chunk]) -> SynthesisResult:
         """Join an utterance's chunks (in text order) with `gap_frames` of silence."""
-        mels, audios = [], []
+        audios = []
         for position, chunk in enumerate(chunks):
             if position > 0:
-                silence = np.full((chunk.mel.shape[0], self.gap_frames), SILENCE_LOG_MEL)
-                mels.append(silence.astype(np.float32))
                 audios.append(np.zeros(self.gap_frames * self.vocoder.hop_length, np.float32))
-            mels.append(chunk.mel)
             audios.append(chunk.audio)
-        mel = np.concatenate(mels, axis=1)
+        mel = self._joined_mel(chunks)
         audio = np.concatenate(audios).astype(np.float32, copy=False)
         return SynthesisResult(
             name=name,
@@ -193,6 +201,16 @@ class Synthesizer:
             synthesis_seconds=sum(chunk.synthesis_seconds for chunk in chunks),
             n_chunks=len(chunks),
         )
+
+    def _joined_mel(self, chunks: list[_Chunk]) -> np.ndarray:
+        """An utterance's chunk mels (in text order) joined by `gap_frames` of silence."""
+        mels = []
+        for position, chunk in enumerate(chunks):
+            if position > 0:
+                silence = np.full((chunk.mel.shape[0], self.gap_frames), SILENCE_LOG_MEL)
+                mels.append(silence.astype(np.float32))
+            mels.append(chunk.mel)
+        return np.concatenate(mels, axis=1)
 
     def _warn_cut_off(self, result: SynthesisResult) -> None:
         log.warning(

@@ -4,6 +4,8 @@
     REPOSITORY/tts/config.pbtxt       Python backend, dynamic batching, inputs and outputs
     REPOSITORY/tts/1/model.py         imports speechsynth.serve.triton_backend.TritonPythonModel
     REPOSITORY/tts/1/voice[.pt]       a copy of the voice (export directory or checkpoint)
+    REPOSITORY/generator/...          text to mel, REPOSITORY/vocoder/...: mel to audio (their
+                                      parameters name the voice in tts/1)
 
 A stock Triton serves it when its Python can import speechsynth (README, "Serving").
 """
@@ -22,7 +24,8 @@ from speechsynth.errors import SpeechSynthError
 from speechsynth.infer.voice import bundled_voice_path, load_voice
 from speechsynth.serve.tts_service import DEFAULT_MAX_TEXT_CHARS
 
-MODEL_NAME = "tts"
+MODEL_NAME = "tts"  # text to audio; it holds the voice
+MODEL_NAMES = (MODEL_NAME, "generator", "vocoder")  # NVIDIA's split: text to mel, mel to audio
 MODEL_FILE = '''"""Triton Python backend for a speechsynth voice (`speechsynth export triton`)."""
 
 from speechsynth.serve.triton_backend import TritonPythonModel  # noqa: F401
@@ -49,55 +52,85 @@ def write_repository(output: Path, options: RepositoryOptions) -> Path:
     if min(options.max_batch_size, options.instances, options.batch_size) < 1:
         raise SpeechSynthError("--max-batch-size, --instances and the batch size must be >= 1")
     voice_name = "voice" + ("" if voice_path.is_dir() else voice_path.suffix)
+    shape = VoiceShape(
+        frozenset(voice.model.controls),
+        voice.vocoder.sampling_rate,
+        voice.vocoder.mel_config.n_mel_channels,
+    )
     with _staged(output) as staging:
-        version = staging / MODEL_NAME / "1"
-        version.mkdir(parents=True)
+        for name in MODEL_NAMES:
+            version = staging / name / "1"
+            version.mkdir(parents=True)
+            (version / "model.py").write_text(MODEL_FILE, encoding="utf-8")
+            # the voice is copied once, into the tts model; the others read it there
+            where = voice_name if name == MODEL_NAME else f"../../{MODEL_NAME}/1/{voice_name}"
+            config = model_config(name, options, where, shape)
+            (staging / name / "config.pbtxt").write_text(config, encoding="utf-8")
         copy = shutil.copytree if voice_path.is_dir() else shutil.copyfile
-        copy(voice_path, version / voice_name)
-        (version / "model.py").write_text(MODEL_FILE, encoding="utf-8")
-        controls = frozenset(voice.model.controls)
-        config = model_config(options, voice_name, controls, voice.vocoder.sampling_rate)
-        (staging / MODEL_NAME / "config.pbtxt").write_text(config, encoding="utf-8")
+        copy(voice_path, staging / MODEL_NAME / "1" / voice_name)
     return output
 
 
-def model_config(
-    options: RepositoryOptions, voice_name: str, controls: frozenset[str], sampling_rate: int
-) -> str:
-    """config.pbtxt of the `tts` model."""
-    optional = "".join(
-        f',\n  {{ name: "{name}" data_type: TYPE_FP32 dims: [ 1 ] optional: true }}'
-        for name, control in OPTIONAL_CONTROL_INPUTS.items()
-        if control in controls
-    )
+@dataclass(frozen=True)
+class VoiceShape:
+    controls: frozenset[str]
+    sampling_rate: int
+    n_mels: int
+
+
+def model_config(name: str, options: RepositoryOptions, voice: str, shape: VoiceShape) -> str:
+    """config.pbtxt of model `name` (tts, generator or vocoder)."""
+    if name == "vocoder":
+        inputs = [
+            _tensor("MEL", "TYPE_FP32", f"{shape.n_mels}, -1"),
+            _tensor("MEL_LENGTH", "TYPE_INT32", "1", optional=True),
+        ]
+    else:
+        inputs = [_tensor("TEXT", "TYPE_STRING", "1")]
+        inputs += [
+            _tensor(input_name, "TYPE_FP32", "1", optional=True)
+            for input_name, control in OPTIONAL_CONTROL_INPUTS.items()
+            if control in shape.controls
+        ]
+    if name == "generator":
+        outputs = [_tensor("MEL", "TYPE_FP32", f"{shape.n_mels}, -1")]
+        outputs.append(_tensor("MEL_LENGTH", "TYPE_INT32", "1"))
+    else:
+        outputs = [_tensor("AUDIO", "TYPE_FP32", "-1"), _tensor("AUDIO_LENGTH", "TYPE_INT32", "1")]
     parameters = {
-        "voice": voice_name,
+        "kind": name,
+        "voice": voice,
         "vocoder": options.vocoder or "",
         "batch_size": str(options.batch_size),
         "max_text_chars": str(options.max_text_chars),
-        "sampling_rate": str(sampling_rate),
+        "sampling_rate": str(shape.sampling_rate),
     }
     parameter_lines = ",\n".join(
         f'  {{ key: "{key}" value: {{ string_value: "{value}" }} }}'
         for key, value in parameters.items()
     )
     delay_us = round(options.max_queue_delay_ms * 1000)
-    return f"""name: "{MODEL_NAME}"
+    input_lines, output_lines = ",\n".join(inputs), ",\n".join(outputs)
+    return f"""name: "{name}"
 backend: "python"
 max_batch_size: {options.max_batch_size}
 dynamic_batching {{ max_queue_delay_microseconds: {delay_us} }}
 instance_group [ {{ count: {options.instances} kind: KIND_CPU }} ]
 input [
-  {{ name: "TEXT" data_type: TYPE_STRING dims: [ 1 ] }}{optional}
+{input_lines}
 ]
 output [
-  {{ name: "AUDIO" data_type: TYPE_FP32 dims: [ -1 ] }},
-  {{ name: "AUDIO_LENGTH" data_type: TYPE_INT32 dims: [ 1 ] }}
+{output_lines}
 ]
 parameters [
 {parameter_lines}
 ]
 """
+
+
+def _tensor(name: str, data_type: str, dims: str, optional: bool = False) -> str:
+    extra = " optional: true" if optional else ""
+    return f'  {{ name: "{name}" data_type: {data_type} dims: [ {dims} ]{extra} }}'
 
 
 @contextlib.contextmanager

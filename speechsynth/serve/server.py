@@ -29,7 +29,7 @@ from types import FrameType
 from typing import Any
 
 from speechsynth.errors import SpeechSynthError
-from speechsynth.serve.repository import MODEL_NAME, RepositoryOptions, write_repository
+from speechsynth.serve.repository import MODEL_NAMES, RepositoryOptions, write_repository
 
 NOISE = re.compile(r"Cuda|CUDA|NVML|DCGM|pinned memory")
 INSTALL_HINT = "pip install 'speechsynth[serve]' (it brings nvidia-pytriton, Triton's server)"
@@ -197,7 +197,7 @@ def serve_voice(
 def endpoints(options: ServerOptions) -> dict[str, Any]:
     host = options.host
     return {
-        "models": [MODEL_NAME],
+        "models": list(MODEL_NAMES),
         "http": f"http://{host}:{options.http_port}",
         "grpc": f"{host}:{options.grpc_port}",
         "metrics": f"http://{host}:{options.metrics_port}/metrics",

@@ -1,27 +1,48 @@
 """The Triton Python backend's model: `TritonPythonModel`, run by Triton's Python-backend stub.
 
-A repository's `tts/1/model.py` only imports this class (`repository`), so a stock Triton with
-speechsynth installed in its Python serves the voice named by the model's parameters. Each
-request is answered on its own: a bad one gets an error response naming the input, and the
-other requests of the batch are served (Triton batches requests into one `execute` call).
+Each model's `model.py` in a repository only imports this class (`repository`); its `kind`
+parameter says which model it is: `tts` (TEXT -> AUDIO), `generator` (TEXT -> MEL) or `vocoder`
+(MEL -> AUDIO), so a stock Triton with speechsynth installed in its Python serves the voice
+named by the model's parameters. Each request is answered on its own: a bad one gets an error
+response naming the input, and the other requests of the batch are served (Triton hands the
+requests it batched to one `execute` call).
 """
 
 from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
 from speechsynth.errors import SpeechSynthError
 from speechsynth.infer.voice import load_voice
-from speechsynth.serve.tts_service import TtsRequest, TtsService
+from speechsynth.serve.tts_service import TtsService
 
 log = logging.getLogger(__name__)
 
-TTS_INPUTS = ("TEXT", "PACE", "PITCH_SHIFT")
+
+class ModelKind(NamedTuple):
+    inputs: tuple[str, ...]
+    parse: Callable[[TtsService, dict[str, np.ndarray | None]], Any]
+    run: Callable[[TtsService, list[Any]], list[tuple[np.ndarray, np.ndarray]]]
+    outputs: tuple[str, str]  # (values, lengths)
+
+
+TEXT_INPUTS = ("TEXT", "PACE", "PITCH_SHIFT")
+AUDIO_OUTPUTS = ("AUDIO", "AUDIO_LENGTH")
+KINDS: dict[str, ModelKind] = {
+    "tts": ModelKind(TEXT_INPUTS, TtsService.parse, TtsService.speak, AUDIO_OUTPUTS),
+    "generator": ModelKind(
+        TEXT_INPUTS, TtsService.parse, TtsService.generate, ("MEL", "MEL_LENGTH")
+    ),
+    "vocoder": ModelKind(
+        ("MEL", "MEL_LENGTH"), TtsService.parse_mels, TtsService.vocode, AUDIO_OUTPUTS
+    ),
+}
 
 
 def _parameters(model_config: dict[str, Any]) -> dict[str, str]:
@@ -35,6 +56,7 @@ class TritonPythonModel:
 
     def initialize(self, args: dict[str, str]) -> None:
         parameters = _parameters(json.loads(args["model_config"]))
+        self.kind = KINDS[parameters.get("kind", "tts")]
         version = Path(args["model_repository"]) / args["model_version"]
         voice_path = version / parameters["voice"] if parameters.get("voice") else None
         voice = load_voice(voice_path, parameters.get("vocoder") or None)
@@ -47,27 +69,27 @@ class TritonPythonModel:
     def execute(self, requests: list[Any]) -> list[Any]:
         import triton_python_backend_utils as pb_utils  # provided by Triton's stub
 
-        parsed: list[TtsRequest | SpeechSynthError] = []
+        parsed: list[Any] = []
         for request in requests:
-            inputs = {name: _input(pb_utils, request, name) for name in TTS_INPUTS}
+            inputs = {name: _input(pb_utils, request, name) for name in self.kind.inputs}
             try:
-                parsed.append(self.service.parse(inputs))
+                parsed.append(self.kind.parse(self.service, inputs))
             except SpeechSynthError as error:
                 parsed.append(error)
-        good = [request for request in parsed if isinstance(request, TtsRequest)]
+        good = [request for request in parsed if not isinstance(request, SpeechSynthError)]
         try:
-            outputs = iter(self.service.speak(good))
+            outputs = iter(self.kind.run(self.service, good))
         except SpeechSynthError as error:  # the model refused the batch: tell each request
             return [_error(pb_utils, error) for _ in requests]
         return [
             _error(pb_utils, request)
             if isinstance(request, SpeechSynthError)
-            else _audio_response(pb_utils, *next(outputs))
+            else _response(pb_utils, self.kind.outputs, *next(outputs))
             for request in parsed
         ]
 
     def finalize(self) -> None:
-        log.info("speechsynth tts model unloaded")
+        log.info("speechsynth model unloaded")
 
 
 def _input(pb_utils: Any, request: Any, name: str) -> np.ndarray | None:
@@ -79,10 +101,12 @@ def _error(pb_utils: Any, error: Exception) -> Any:
     return pb_utils.InferenceResponse(output_tensors=[], error=pb_utils.TritonError(str(error)))
 
 
-def _audio_response(pb_utils: Any, audio: np.ndarray, lengths: np.ndarray) -> Any:
+def _response(
+    pb_utils: Any, names: tuple[str, str], values: np.ndarray, lengths: np.ndarray
+) -> Any:
     return pb_utils.InferenceResponse(
         output_tensors=[
-            pb_utils.Tensor("AUDIO", audio.astype(np.float32)),
-            pb_utils.Tensor("AUDIO_LENGTH", lengths.astype(np.int32)),
+            pb_utils.Tensor(names[0], values.astype(np.float32)),
+            pb_utils.Tensor(names[1], lengths.astype(np.int32)),
         ]
     )

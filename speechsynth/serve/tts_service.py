@@ -16,6 +16,7 @@ from speechsynth.errors import SpeechSynthError
 from speechsynth.infer.acoustic import Controls
 from speechsynth.infer.pitch_transforms import PitchTransformSpec
 from speechsynth.infer.synthesizer import Synthesizer
+from speechsynth.infer.vocoder_interface import SILENCE_LOG_MEL
 from speechsynth.infer.voice import Voice
 
 DEFAULT_MAX_TEXT_CHARS = 10_000  # longer texts are refused, not truncated (a request's text)
@@ -31,6 +32,14 @@ class TtsRequest:
 
     texts: list[str]
     controls: Controls
+
+
+@dataclass(frozen=True)
+class MelRequest:
+    """One `vocoder` request: log-mels [N, n_mels, T] float32 and each one's frames [N]."""
+
+    mels: np.ndarray
+    lengths: np.ndarray
 
 
 class TtsService:
@@ -103,9 +112,46 @@ class TtsService:
             raise RequestError(f"{name}: send one finite FP32 number")
         return float(values[0])
 
+    def parse_mels(self, inputs: dict[str, np.ndarray | None]) -> MelRequest:
+        """A `vocoder` request's MEL [N, n_mels, T] (and optional MEL_LENGTH [N, 1])."""
+        mels = inputs.get("MEL")
+        if mels is None:
+            raise RequestError("MEL: missing; send log-mels as FP32 [N, n_mels, frames]")
+        mels = np.asarray(mels, dtype=np.float32)
+        n_mels = self.voice.vocoder.mel_config.n_mel_channels
+        if mels.ndim != 3 or mels.shape[1] != n_mels or mels.shape[2] < 1:
+            raise RequestError(f"MEL: shape {list(mels.shape)}; send [N, {n_mels}, frames]")
+        if not np.all(np.isfinite(mels)):
+            raise RequestError("MEL: holds NaN or infinity; send finite log-mels")
+        given = inputs.get("MEL_LENGTH")
+        lengths = np.full(len(mels), mels.shape[2], np.int64)
+        if given is not None:
+            lengths = np.asarray(given, dtype=np.int64).reshape(-1)
+            if len(lengths) != len(mels) or lengths.min() < 1 or lengths.max() > mels.shape[2]:
+                raise RequestError(
+                    f"MEL_LENGTH: send one length per mel, each 1 to {mels.shape[2]} frames"
+                )
+        return MelRequest(mels, lengths)
+
     def speak(self, requests: list[TtsRequest]) -> list[tuple[np.ndarray, np.ndarray]]:
         """Each request's (AUDIO [N, samples] float32 zero-padded, AUDIO_LENGTH [N, 1] int32);
         requests with the same controls share the synthesizer's batches."""
+        return self._per_request(
+            requests,
+            lambda synthesizer, texts: [result.audio for result in synthesizer.synthesize(texts)],
+            padded,
+        )
+
+    def generate(self, requests: list[TtsRequest]) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Each request's (MEL [N, n_mels, frames] float32, padded with silence, MEL_LENGTH
+        [N, 1] int32): the mels `speak` vocodes."""
+        return self._per_request(requests, Synthesizer.mels, padded_mels)
+
+    def vocode(self, requests: list[MelRequest]) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Each request's (AUDIO, AUDIO_LENGTH) from its mels."""
+        return [padded(self.voice.vocoder(request.mels, request.lengths)) for request in requests]
+
+    def _per_request(self, requests, run, pad) -> list[tuple[np.ndarray, np.ndarray]]:
         outputs: list[tuple[np.ndarray, np.ndarray] | None] = [None] * len(requests)
         for controls, members in _grouped_by_controls(requests).items():
             texts = [
@@ -116,9 +162,9 @@ class TtsService:
             synthesizer = Synthesizer(
                 self.voice.model, self.voice.vocoder, batch_size=self.batch_size, controls=controls
             )
-            audio = iter(result.audio for result in synthesizer.synthesize(texts))
+            results = iter(run(synthesizer, texts))
             for index in members:
-                outputs[index] = padded([next(audio) for _ in requests[index].texts])
+                outputs[index] = pad([next(results) for _ in requests[index].texts])
         return [output for output in outputs if output is not None]
 
 
@@ -127,6 +173,16 @@ def _grouped_by_controls(requests: list[TtsRequest]) -> dict[Controls, list[int]
     for index, request in enumerate(requests):
         groups.setdefault(request.controls, []).append(index)
     return groups
+
+
+def padded_mels(mels: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Mels [n_mels, frames] of any lengths -> ([N, n_mels, longest] float32 padded with the
+    silence value, frames [N, 1] int32)."""
+    lengths = np.array([[mel.shape[1]] for mel in mels], dtype=np.int32)
+    batch = np.full((len(mels), mels[0].shape[0], int(lengths.max())), SILENCE_LOG_MEL, np.float32)
+    for row, mel in enumerate(mels):
+        batch[row, :, : mel.shape[1]] = mel
+    return batch, lengths
 
 
 def padded(signals: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:

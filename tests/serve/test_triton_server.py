@@ -95,7 +95,7 @@ def expected_lengths(service: TtsService, texts: list[bytes]) -> list[int]:
 
 
 def test_serves_audio_for_each_text(served, service):
-    assert served.endpoints["models"] == ["tts"]
+    assert served.endpoints["models"] == ["tts", "generator", "vocoder"]
     texts = [b"Hello there.", b"Serving on Triton, one text at a time."]
     audio, lengths = speak(served.http_client(), texts)
     assert audio.dtype == np.float32 and lengths.shape == (2, 1)
@@ -262,3 +262,21 @@ def test_client_without_a_server_is_one_line(tmp_path, capsys):
     assert main(arguments) == 2
     error = capsys.readouterr().err
     assert "cannot reach the server" in error and "Traceback" not in error
+
+
+def test_generator_then_vocoder_is_tts(served, service):
+    client = served.http_client()
+    text = [b"Two models, as NVIDIA splits them."]
+    generated = client.infer("generator", [text_input(http, text)])
+    mels, mel_lengths = generated.as_numpy("MEL"), generated.as_numpy("MEL_LENGTH")
+    assert mels.shape[:2] == (1, 80) and mel_lengths[0, 0] == mels.shape[2]
+    mel_input = http.InferInput("MEL", list(mels.shape), "FP32")
+    mel_input.set_data_from_numpy(mels)
+    vocoded = client.infer("vocoder", [mel_input])
+    audio, lengths = speak(client, text)
+    assert vocoded.as_numpy("AUDIO_LENGTH")[0, 0] == lengths[0, 0] == 256 * mel_lengths[0, 0]
+    np.testing.assert_allclose(vocoded.as_numpy("AUDIO")[0], audio[0], atol=1e-4)
+    bad = http.InferInput("MEL", [1, 80, 4], "FP32")
+    bad.set_data_from_numpy(np.full((1, 80, 4), np.nan, np.float32))
+    with pytest.raises(InferenceServerException, match="MEL: holds NaN"):
+        client.infer("vocoder", [bad])

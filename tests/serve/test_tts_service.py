@@ -71,3 +71,25 @@ def test_long_text_is_split_at_sentences_not_cut(service):
 def test_padded_keeps_every_sample():
     audio, lengths = padded([np.ones(3, np.float32), np.ones(5, np.float32)])
     assert lengths.ravel().tolist() == [3, 5] and audio.sum() == 8 and audio.shape == (2, 5)
+
+
+def test_generated_mels_are_what_speak_vocodes(service):
+    request = service.parse(_text(b"Hello there.", b"A longer second sentence."))
+    ((mels, lengths),) = service.generate([request])
+    assert mels.shape[:2] == (2, 80) and mels.shape[2] == lengths.max()
+    audio = service.vocode([service.parse_mels({"MEL": mels, "MEL_LENGTH": lengths})])[0]
+    spoken = service.speak([request])[0]
+    assert audio[1].ravel().tolist() == spoken[1].ravel().tolist()
+
+
+@pytest.mark.parametrize(
+    ("inputs", "message"),
+    [
+        ({}, "MEL: missing"),
+        ({"MEL": np.zeros((1, 79, 5), np.float32)}, r"MEL: shape \[1, 79, 5\]; send \[N, 80"),
+        ({"MEL": np.zeros((1, 80, 5), np.float32), "MEL_LENGTH": np.array([[9]])}, "MEL_LENGTH"),
+    ],
+)
+def test_bad_mels_name_the_input(service, inputs, message):
+    with pytest.raises(RequestError, match=message):
+        service.parse_mels(inputs)
