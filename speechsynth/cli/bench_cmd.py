@@ -71,6 +71,15 @@ in all). Training:
 these models) as the trainer takes them: FastPitch 1.1 with its learned aligner and alignment
 search, NVIDIA's loss, clipping, a LAMB step; FastSpeech with teacher durations and Adam.
 
+serve: NVIDIA's Triton benchmark client against a running `speechsynth serve` (or a stock
+Triton serving an `export triton` repository) at --url: --runs requests (1000), one at a time,
+each of --batch-size copies of one English text of --text-length characters (128), after one
+warm-up; printed as the seed prints them: batch size, input size, avg latency (s), latency std
+(s), latency interval 50% / 90% / 95% / 99% (s), average mels generated, average audio
+generated (s) and average real-time factor (audio seconds per second of latency); then, for
+each of --concurrency (1), that many clients sending --runs requests in all: requests/s and
+seconds of audio per second. --protocol http (default) or grpc (--url then names the gRPC port).
+
 Timing on a CPU: start it with OMP_WAIT_POLICY=PASSIVE in the environment when other processes
 share the cores (OpenMP reads it at start-up; busy-waiting threads otherwise slow everyone),
 keep the machine otherwise idle, and run it twice: the first run's numbers can be off."""
@@ -87,7 +96,8 @@ examples:
   OMP_WAIT_POLICY=PASSIVE speechsynth bench fastpitch --threads 1 --repeats 20
   speechsynth bench fastspeech --precision fp32,bf16 --train-steps 0 --json
   OMP_WAIT_POLICY=PASSIVE speechsynth bench fastpitch --precision fp32,onnx,onnx-int8 --threads 1
-  OMP_WAIT_POLICY=PASSIVE speechsynth bench fastpitch --precision all --threads 2 --json"""
+  OMP_WAIT_POLICY=PASSIVE speechsynth bench fastpitch --precision all --threads 2 --json
+  speechsynth bench serve --url 127.0.0.1:8000 --batch-size 8 --runs 100 --concurrency 1,2,4,8"""
 
 
 def _channel_counts(value: str) -> list[int]:
@@ -105,7 +115,9 @@ def register(commands: argparse._SubParsersAction) -> None:
         commands, "bench", "measure inference and training speed", DESCRIPTION, EPILOG
     )
     parser.add_argument(
-        "model", metavar="MODEL", help="tacotron2, waveglow, fastpitch or fastspeech"
+        "model",
+        metavar="MODEL",
+        help="tacotron2, waveglow, fastpitch, fastspeech, or serve (a running server)",
     )
     parser.add_argument(
         "--checkpoint", type=Path, metavar="CKPT", help="weights to use (default: random)"
@@ -162,11 +174,34 @@ def register(commands: argparse._SubParsersAction) -> None:
     waveglow.add_argument(
         "--denoiser-strength", type=float, default=0.01, metavar="S", help="(0.01; 0 = off)"
     )
+    serve = parser.add_argument_group("serve")
+    serve.add_argument("--url", default="127.0.0.1:8000", help="server (127.0.0.1:8000)")
+    serve.add_argument("--protocol", choices=("http", "grpc"), default="http", help="(http)")
+    serve.add_argument("--runs", type=int, default=1000, metavar="N", help="requests (1000)")
+    serve.add_argument(
+        "--concurrency",
+        type=_positive_counts,
+        default=[1],
+        metavar="C[,C...]",
+        help="clients at once for the throughput (1)",
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.set_defaults(run=run_bench)
 
 
+def _positive_counts(value: str) -> list[int]:
+    try:
+        levels = [int(item) for item in value.split(",") if item.strip()]
+    except ValueError:
+        levels = []
+    if not levels or min(levels) < 1:
+        raise argparse.ArgumentTypeError("expected positive counts, comma-separated")
+    return levels
+
+
 def run_bench(args: argparse.Namespace) -> int:
+    if args.model == "serve":
+        return run_serve_bench(args)
     from speechsynth.evaluate.speed import SpeedOptions, measure_speed
     from speechsynth.train.bench import training_report
 
@@ -326,3 +361,36 @@ REPORT_FORMATTERS = {
     "vocoder": format_waveglow_report,
     "parallel": format_parallel_report,
 }
+
+
+def run_serve_bench(args: argparse.Namespace) -> int:
+    from speechsynth.serve.client import ClientOptions, ServerBenchOptions, benchmark_server
+
+    report = benchmark_server(
+        ClientOptions(args.url, args.protocol, args.batch_size),
+        ServerBenchOptions(args.runs, args.batch_size, args.text_length, tuple(args.concurrency)),
+    )
+    print(json.dumps(report, indent=2) if args.json else format_serve_report(report))
+    return 0
+
+
+def format_serve_report(report: dict) -> str:
+    """The seed's benchmark lines, then one throughput line per concurrency."""
+    intervals = report["latency_interval_s"]
+    lines = [
+        f"batch size = {report['batch_size']}",
+        f"input size = {report['input_size']}",
+        f"avg latency (s) = {report['avg_latency_s']:.4f}",
+        f"latency std (s) = {report['latency_std_s']:.4f}",
+        *(f"latency interval {key} (s) = {value:.4f}" for key, value in intervals.items()),
+        f"average mels generated = {report['average_mels_generated']:.0f}",
+        f"average audio generated (s) = {report['average_audio_generated_s']:.4f}",
+        f"average real-time factor = {report['average_real_time_factor']:.4f}",
+    ]
+    for level in report["throughput"]:
+        lines.append(
+            f"concurrency {level['concurrency']}: {level['requests_per_s']:.2f} requests/s, "
+            f"{level['audio_seconds_per_s']:.2f} s of audio per second "
+            f"({level['requests']} requests)"
+        )
+    return "\n".join(lines)

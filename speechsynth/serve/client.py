@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -48,7 +49,9 @@ class TtsClient:
         self.options = options
         self.module = _module(options.protocol)
         self.client = self.module.InferenceServerClient(options.url.removeprefix("http://"))
-        self.sampling_rate = self._sampling_rate()
+        self.sampling_rate = int(self._parameter("sampling_rate"))
+        # mel frames per second of audio (NVIDIA's "mels generated": 22,050 / 256 = 86.1)
+        self.frames_per_second = self.sampling_rate / int(self._parameter("hop_length", "256"))
 
     def _call(self, method: str, *args: Any, **kwargs: Any) -> Any:
         from tritonclient.utils import InferenceServerException
@@ -63,13 +66,17 @@ class TtsClient:
                 "is `speechsynth serve` running there?"
             ) from None
 
-    def _sampling_rate(self) -> int:
+    def _parameter(self, name: str, default: str | None = None) -> str:
+        """A parameter of the model's config (`export triton` writes them)."""
         config = self._call("get_model_config", self.options.model)
         config = config.get("config", config) if isinstance(config, dict) else _grpc_dict(config)
-        value = config.get("parameters", {}).get("sampling_rate", {}).get("string_value")
-        if not value:
-            raise SpeechSynthError(f"{self.options.url}: model {self.options.model} names no rate")
-        return int(value)
+        value = config.get("parameters", {}).get(name, {}).get("string_value") or default
+        if value is None:
+            raise SpeechSynthError(
+                f"{self.options.url}: model {self.options.model} has no {name!r} parameter; "
+                "serve a repository written by speechsynth export triton"
+            )
+        return value
 
     def speak(self, texts: list[str]) -> list[np.ndarray]:
         """The audio of each text (one request)."""
@@ -107,4 +114,90 @@ def speak_phrases(texts: list[str], output: Path, options: ClientOptions) -> dic
         "audio_seconds": round(samples / client.sampling_rate, 3),
         "symbols_per_second": round(sum(len(text) for text in texts) / seconds, 1),
         "samples_per_second": round(samples / seconds, 1),
+    }
+
+
+BENCHMARK_PARAGRAPH = (
+    "The quick brown fox jumps over the lazy dog while the early bird catches the worm, and "
+    "a stitch in time saves nine when every cloud has a silver lining for those who wait in "
+    "patience for the morning light to come over the hills and the quiet sea."
+)
+
+
+def benchmark_text(length: int) -> str:
+    """An English text of exactly `length` characters ending in a period (the seed's
+    benchmark sends one 128-character text)."""
+    if length < 2:
+        raise SpeechSynthError("--text-length must be at least 2")
+    repeated = (BENCHMARK_PARAGRAPH + " ") * (length // len(BENCHMARK_PARAGRAPH) + 1)
+    return repeated[: length - 1].rstrip().ljust(length - 1, "a") + "."
+
+
+@dataclass(frozen=True)
+class ServerBenchOptions:
+    runs: int = 1000
+    batch_size: int = 1
+    text_length: int = 128
+    concurrency: tuple[int, ...] = (1,)
+
+
+def benchmark_server(client_options: ClientOptions, options: ServerBenchOptions) -> dict[str, Any]:
+    """NVIDIA's Triton benchmark client: `runs` requests of `batch_size` copies of one text,
+    one at a time (latency statistics, mels and audio generated, real-time factor), then the
+    throughput with each `concurrency` of clients sending `runs` requests in all."""
+    if min(options.runs, options.batch_size, *options.concurrency) < 1:
+        raise SpeechSynthError("--runs, --batch-size and --concurrency must be at least 1")
+    client = TtsClient(client_options)
+    texts = [benchmark_text(options.text_length)] * options.batch_size
+    client.speak(texts)  # warm-up
+    latencies, audio_seconds = [], []
+    for _ in range(options.runs):
+        started = time.perf_counter()
+        audio = client.speak(texts)
+        latencies.append(time.perf_counter() - started)
+        audio_seconds.append(float(np.mean([len(a) for a in audio])) / client.sampling_rate)
+    values = np.asarray(latencies)
+    p50, p90, p95, p99 = (float(v) for v in np.percentile(values, [50, 90, 95, 99]))
+    seconds = float(np.mean(audio_seconds))
+    return {
+        "batch_size": options.batch_size,
+        "input_size": options.text_length,
+        "avg_latency_s": float(values.mean()),
+        "latency_std_s": float(values.std()),
+        "latency_interval_s": {"50%": p50, "90%": p90, "95%": p95, "99%": p99},
+        "average_mels_generated": seconds * client.frames_per_second,
+        "average_audio_generated_s": seconds,
+        "average_real_time_factor": seconds / float(values.mean()),
+        "throughput": [
+            _throughput(client_options, texts, options.runs, level) for level in options.concurrency
+        ],
+    }
+
+
+def _throughput(
+    client_options: ClientOptions, texts: list[str], runs: int, concurrency: int
+) -> dict[str, Any]:
+    """`runs` requests from `concurrency` clients at once -> requests and audio per second.
+    Each client is made in its own thread (tritonclient's HTTP client is gevent-based and stays
+    on the thread that made it)."""
+    shares = [runs // concurrency + (index < runs % concurrency) for index in range(concurrency)]
+    samples = [0] * concurrency
+    rates: list[int] = []
+
+    def work(index: int) -> None:
+        client = TtsClient(client_options)
+        rates.append(client.sampling_rate)
+        for _ in range(shares[index]):
+            samples[index] += sum(len(audio) for audio in client.speak(texts))
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=concurrency) as pool:
+        list(pool.map(work, range(concurrency)))
+    seconds = time.perf_counter() - started
+    rate = rates[0]
+    return {
+        "concurrency": concurrency,
+        "requests": runs,
+        "requests_per_s": runs / seconds,
+        "audio_seconds_per_s": sum(samples) / rate / seconds,
     }

@@ -56,6 +56,7 @@ def write_repository(output: Path, options: RepositoryOptions) -> Path:
         frozenset(voice.model.controls),
         voice.vocoder.sampling_rate,
         voice.vocoder.mel_config.n_mel_channels,
+        voice.vocoder.hop_length,
     )
     with _staged(output) as staging:
         for name in MODEL_NAMES:
@@ -76,6 +77,7 @@ class VoiceShape:
     controls: frozenset[str]
     sampling_rate: int
     n_mels: int
+    hop_length: int
 
 
 def model_config(name: str, options: RepositoryOptions, voice: str, shape: VoiceShape) -> str:
@@ -104,6 +106,7 @@ def model_config(name: str, options: RepositoryOptions, voice: str, shape: Voice
         "batch_size": str(options.batch_size),
         "max_text_chars": str(options.max_text_chars),
         "sampling_rate": str(shape.sampling_rate),
+        "hop_length": str(shape.hop_length),
     }
     parameter_lines = ",\n".join(
         f'  {{ key: "{key}" value: {{ string_value: "{value}" }} }}'

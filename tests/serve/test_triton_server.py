@@ -280,3 +280,30 @@ def test_generator_then_vocoder_is_tts(served, service):
     bad.set_data_from_numpy(np.full((1, 80, 4), np.nan, np.float32))
     with pytest.raises(InferenceServerException, match="MEL: holds NaN"):
         client.infer("vocoder", [bad])
+
+
+def test_bench_serve_prints_the_seeds_lines(served, capsys):
+    from speechsynth.cli import main
+
+    arguments = ["bench", "serve", "--url", f"127.0.0.1:{served.http_port}", "--runs", "2"]
+    arguments += ["--text-length", "60", "--batch-size", "2", "--concurrency", "1,2"]
+    assert main(arguments) == 0
+    text = capsys.readouterr().out
+    for line in [
+        "batch size = 2",
+        "input size = 60",
+        "avg latency (s) = ",
+        "latency std (s) = ",
+        "latency interval 99% (s) = ",
+        "average mels generated = ",
+        "average audio generated (s) = ",
+        "average real-time factor = ",
+        "concurrency 2: ",
+    ]:
+        assert line in text
+    assert main([*arguments, "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["average_real_time_factor"] > 0 and len(report["throughput"]) == 2
+    seconds = report["average_audio_generated_s"]
+    assert report["average_mels_generated"] == pytest.approx(seconds * 22050 / 256)
+    assert [level["requests"] for level in report["throughput"]] == [2, 2]
