@@ -79,6 +79,8 @@ warm-up; printed as the seed prints them: batch size, input size, avg latency (s
 generated (s) and average real-time factor (audio seconds per second of latency); then, for
 each of --concurrency (1), that many clients sending --runs requests in all: requests/s and
 seconds of audio per second. --protocol http (default) or grpc (--url then names the gRPC port).
+--in-process times the same pipeline (the served models' code, --voice, --vocoder) in this
+process with no server, so that the server's overhead shows beside it.
 
 Timing on a CPU: start it with OMP_WAIT_POLICY=PASSIVE in the environment when other processes
 share the cores (OpenMP reads it at start-up; busy-waiting threads otherwise slow everyone),
@@ -185,6 +187,13 @@ def register(commands: argparse._SubParsersAction) -> None:
         metavar="C[,C...]",
         help="clients at once for the throughput (1)",
     )
+    serve.add_argument(
+        "--in-process",
+        action="store_true",
+        help="time the same pipeline in this process instead (no server): its overhead shows",
+    )
+    serve.add_argument("--voice", type=Path, metavar="V", help="--in-process: the voice (bundled)")
+    serve.add_argument("--vocoder", metavar="VOC", help="--in-process: its vocoder (the voice's)")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.set_defaults(run=run_bench)
 
@@ -364,12 +373,24 @@ REPORT_FORMATTERS = {
 
 
 def run_serve_bench(args: argparse.Namespace) -> int:
-    from speechsynth.serve.client import ClientOptions, ServerBenchOptions, benchmark_server
-
-    report = benchmark_server(
-        ClientOptions(args.url, args.protocol, args.batch_size),
-        ServerBenchOptions(args.runs, args.batch_size, args.text_length, tuple(args.concurrency)),
+    from speechsynth.serve.client import (
+        ClientOptions,
+        LocalSpeaker,
+        ServerBenchOptions,
+        TtsClient,
+        benchmark_server,
     )
+
+    options = ServerBenchOptions(
+        args.runs, args.batch_size, args.text_length, tuple(args.concurrency)
+    )
+    if args.in_process:
+        speaker = LocalSpeaker(args.voice, args.vocoder)
+        report = benchmark_server(lambda: speaker, options)
+    else:
+        client_options = ClientOptions(args.url, args.protocol, args.batch_size)
+        report = benchmark_server(lambda: TtsClient(client_options), options)
+    report["in_process"] = args.in_process
     print(json.dumps(report, indent=2) if args.json else format_serve_report(report))
     return 0
 
@@ -377,7 +398,9 @@ def run_serve_bench(args: argparse.Namespace) -> int:
 def format_serve_report(report: dict) -> str:
     """The seed's benchmark lines, then one throughput line per concurrency."""
     intervals = report["latency_interval_s"]
+    where = "in this process (no server)" if report.get("in_process") else "through the server"
     lines = [
+        f"tts {where}",
         f"batch size = {report['batch_size']}",
         f"input size = {report['input_size']}",
         f"avg latency (s) = {report['avg_latency_s']:.4f}",

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -141,13 +142,33 @@ class ServerBenchOptions:
     concurrency: tuple[int, ...] = (1,)
 
 
-def benchmark_server(client_options: ClientOptions, options: ServerBenchOptions) -> dict[str, Any]:
+class LocalSpeaker:
+    """The served pipeline in this process (`TtsService`), with the client's interface: what
+    `bench serve --in-process` times, so the server's overhead shows beside it."""
+
+    def __init__(self, voice_path: Path | None = None, vocoder: str | None = None) -> None:
+        from speechsynth.infer.voice import load_voice
+        from speechsynth.serve.tts_service import TtsService
+
+        self.service = TtsService(load_voice(voice_path, vocoder))
+        self.sampling_rate = self.service.sampling_rate
+        self.frames_per_second = self.sampling_rate / self.service.voice.vocoder.hop_length
+
+    def speak(self, texts: list[str]) -> list[np.ndarray]:
+        request = self.service.parse({"TEXT": np.array([[t.encode()] for t in texts], object)})
+        audio, lengths = self.service.speak([request])[0]
+        return [audio[row, :length] for row, length in enumerate(lengths.reshape(-1))]
+
+
+def benchmark_server(make_client: Callable[[], Any], options: ServerBenchOptions) -> dict[str, Any]:
     """NVIDIA's Triton benchmark client: `runs` requests of `batch_size` copies of one text,
     one at a time (latency statistics, mels and audio generated, real-time factor), then the
-    throughput with each `concurrency` of clients sending `runs` requests in all."""
+    throughput with each `concurrency` of clients sending `runs` requests in all.
+    `make_client()` gives a client (`TtsClient` for a server, `LocalSpeaker` in-process); each
+    thread makes its own (tritonclient's HTTP client stays on the thread that made it)."""
     if min(options.runs, options.batch_size, *options.concurrency) < 1:
         raise SpeechSynthError("--runs, --batch-size and --concurrency must be at least 1")
-    client = TtsClient(client_options)
+    client = make_client()
     texts = [benchmark_text(options.text_length)] * options.batch_size
     client.speak(texts)  # warm-up
     latencies, audio_seconds = [], []
@@ -169,23 +190,21 @@ def benchmark_server(client_options: ClientOptions, options: ServerBenchOptions)
         "average_audio_generated_s": seconds,
         "average_real_time_factor": seconds / float(values.mean()),
         "throughput": [
-            _throughput(client_options, texts, options.runs, level) for level in options.concurrency
+            _throughput(make_client, texts, options.runs, level) for level in options.concurrency
         ],
     }
 
 
 def _throughput(
-    client_options: ClientOptions, texts: list[str], runs: int, concurrency: int
+    make_client: Callable[[], Any], texts: list[str], runs: int, concurrency: int
 ) -> dict[str, Any]:
-    """`runs` requests from `concurrency` clients at once -> requests and audio per second.
-    Each client is made in its own thread (tritonclient's HTTP client is gevent-based and stays
-    on the thread that made it)."""
+    """`runs` requests from `concurrency` clients at once -> requests and audio per second."""
     shares = [runs // concurrency + (index < runs % concurrency) for index in range(concurrency)]
     samples = [0] * concurrency
     rates: list[int] = []
 
     def work(index: int) -> None:
-        client = TtsClient(client_options)
+        client = make_client()
         rates.append(client.sampling_rate)
         for _ in range(shares[index]):
             samples[index] += sum(len(audio) for audio in client.speak(texts))
@@ -194,10 +213,9 @@ def _throughput(
     with ThreadPoolExecutor(max_workers=concurrency) as pool:
         list(pool.map(work, range(concurrency)))
     seconds = time.perf_counter() - started
-    rate = rates[0]
     return {
         "concurrency": concurrency,
         "requests": runs,
         "requests_per_s": runs / seconds,
-        "audio_seconds_per_s": sum(samples) / rate / seconds,
+        "audio_seconds_per_s": sum(samples) / rates[0] / seconds,
     }

@@ -307,3 +307,13 @@ def test_bench_serve_prints_the_seeds_lines(served, capsys):
     seconds = report["average_audio_generated_s"]
     assert report["average_mels_generated"] == pytest.approx(seconds * 22050 / 256)
     assert [level["requests"] for level in report["throughput"]] == [2, 2]
+
+
+def test_bench_serve_in_process_needs_no_server(capsys):
+    from speechsynth.cli import main
+
+    arguments = ["bench", "serve", "--in-process", "--runs", "2", "--text-length", "40"]
+    assert main([*arguments, "--concurrency", "1,2", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["in_process"] is True and report["average_real_time_factor"] > 0
+    assert [level["concurrency"] for level in report["throughput"]] == [1, 2]
