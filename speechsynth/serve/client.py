@@ -50,9 +50,11 @@ class TtsClient:
         self.options = options
         self.module = _module(options.protocol)
         self.client = self.module.InferenceServerClient(options.url.removeprefix("http://"))
-        self.sampling_rate = int(self._parameter("sampling_rate"))
+        parameters = self._parameters()  # one config request for both
+        self.sampling_rate = int(self._parameter(parameters, "sampling_rate"))
         # mel frames per second of audio (NVIDIA's "mels generated": 22,050 / 256 = 86.1)
-        self.frames_per_second = self.sampling_rate / int(self._parameter("hop_length", "256"))
+        hop_length = int(self._parameter(parameters, "hop_length", "256"))
+        self.frames_per_second = self.sampling_rate / hop_length
 
     def _call(self, method: str, *args: Any, **kwargs: Any) -> Any:
         from tritonclient.utils import InferenceServerException
@@ -67,11 +69,14 @@ class TtsClient:
                 "is `speechsynth serve` running there?"
             ) from None
 
-    def _parameter(self, name: str, default: str | None = None) -> str:
-        """A parameter of the model's config (`export triton` writes them)."""
+    def _parameters(self) -> dict[str, Any]:
+        """The `parameters` of the model's config (`export triton` writes them)."""
         config = self._call("get_model_config", self.options.model)
         config = config.get("config", config) if isinstance(config, dict) else _grpc_dict(config)
-        value = config.get("parameters", {}).get(name, {}).get("string_value") or default
+        return config.get("parameters", {})
+
+    def _parameter(self, parameters: dict[str, Any], name: str, default: str | None = None) -> str:
+        value = parameters.get(name, {}).get("string_value") or default
         if value is None:
             raise SpeechSynthError(
                 f"{self.options.url}: model {self.options.model} has no {name!r} parameter; "
