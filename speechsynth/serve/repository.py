@@ -4,6 +4,7 @@
     REPOSITORY/tts/config.pbtxt       Python backend, dynamic batching, inputs and outputs
     REPOSITORY/tts/1/model.py         imports speechsynth.serve.triton_backend.TritonPythonModel
     REPOSITORY/tts/1/voice[.pt]       a copy of the voice (export directory or checkpoint)
+    REPOSITORY/tts/1/vocoder[.pt]     a copy of --vocoder when it is a checkpoint or export
     REPOSITORY/generator/...          text to mel, REPOSITORY/vocoder/...: mel to audio (their
                                       parameters name the voice in tts/1)
 
@@ -51,7 +52,11 @@ def write_repository(output: Path, options: RepositoryOptions) -> Path:
     voice = load_voice(voice_path, options.vocoder)  # fails here, not in the server, if bad
     if min(options.max_batch_size, options.instances, options.batch_size) < 1:
         raise SpeechSynthError("--max-batch-size, --instances and the batch size must be >= 1")
-    voice_name = "voice" + ("" if voice_path.is_dir() else voice_path.suffix)
+    voice_name = _copy_name("voice", voice_path)
+    vocoder_path = Path(options.vocoder) if options.vocoder else None
+    if vocoder_path is not None and not vocoder_path.exists():
+        vocoder_path = None  # a vocoder's name (griffin-lim), not a file to copy
+    vocoder_name = _copy_name("vocoder", vocoder_path) if vocoder_path else options.vocoder or ""
     shape = VoiceShape(
         frozenset(voice.model.controls),
         voice.vocoder.sampling_rate,
@@ -64,12 +69,32 @@ def write_repository(output: Path, options: RepositoryOptions) -> Path:
             version.mkdir(parents=True)
             (version / "model.py").write_text(MODEL_FILE, encoding="utf-8")
             # the voice is copied once, into the tts model; the others read it there
-            where = voice_name if name == MODEL_NAME else f"../../{MODEL_NAME}/1/{voice_name}"
-            config = model_config(name, options, where, shape)
+            where = "" if name == MODEL_NAME else f"../../{MODEL_NAME}/1/"
+            files = VoiceFiles(where + voice_name, (where if vocoder_path else "") + vocoder_name)
+            config = model_config(name, options, files, shape)
             (staging / name / "config.pbtxt").write_text(config, encoding="utf-8")
-        copy = shutil.copytree if voice_path.is_dir() else shutil.copyfile
-        copy(voice_path, staging / MODEL_NAME / "1" / voice_name)
+        _copy(voice_path, staging / MODEL_NAME / "1" / voice_name)
+        if vocoder_path is not None:
+            _copy(vocoder_path, staging / MODEL_NAME / "1" / vocoder_name)
     return output
+
+
+def _copy_name(stem: str, path: Path) -> str:
+    """What a copied checkpoint (its suffix kept) or export directory is called in tts/1."""
+    return stem + ("" if path.is_dir() else path.suffix)
+
+
+def _copy(source: Path, destination: Path) -> None:
+    (shutil.copytree if source.is_dir() else shutil.copyfile)(source, destination)
+
+
+@dataclass(frozen=True)
+class VoiceFiles:
+    """The voice and vocoder a model's parameters name: paths relative to the model's
+    version directory, or for the vocoder also a name (griffin-lim) or "" (the voice's own)."""
+
+    voice: str
+    vocoder: str
 
 
 @dataclass(frozen=True)
@@ -80,7 +105,9 @@ class VoiceShape:
     hop_length: int
 
 
-def model_config(name: str, options: RepositoryOptions, voice: str, shape: VoiceShape) -> str:
+def model_config(
+    name: str, options: RepositoryOptions, files: VoiceFiles, shape: VoiceShape
+) -> str:
     """config.pbtxt of model `name` (tts, generator or vocoder)."""
     if name == "vocoder":
         inputs = [
@@ -101,8 +128,8 @@ def model_config(name: str, options: RepositoryOptions, voice: str, shape: Voice
         outputs = [_tensor("AUDIO", "TYPE_FP32", "-1"), _tensor("AUDIO_LENGTH", "TYPE_INT32", "1")]
     parameters = {
         "kind": name,
-        "voice": voice,
-        "vocoder": options.vocoder or "",
+        "voice": files.voice,
+        "vocoder": files.vocoder,
         "batch_size": str(options.batch_size),
         "max_text_chars": str(options.max_text_chars),
         "sampling_rate": str(shape.sampling_rate),

@@ -59,7 +59,7 @@ class TritonPythonModel:
         self.kind = KINDS[parameters.get("kind", "tts")]
         version = Path(args["model_repository"]) / args["model_version"]
         voice_path = version / parameters["voice"] if parameters.get("voice") else None
-        voice = load_voice(voice_path, parameters.get("vocoder") or None)
+        voice = load_voice(voice_path, _vocoder(version, parameters.get("vocoder", "")))
         self.service = TtsService(
             voice,
             batch_size=int(parameters.get("batch_size", "8")),
@@ -90,6 +90,15 @@ class TritonPythonModel:
 
     def finalize(self) -> None:
         log.info("speechsynth model unloaded")
+
+
+def _vocoder(version: Path, value: str) -> str | None:
+    """The `vocoder` parameter: a file in the repository (relative to `version`), a vocoder's
+    name, or "" for the voice's own."""
+    if not value:
+        return None
+    in_repository = version / value
+    return str(in_repository) if in_repository.exists() else value
 
 
 def _input(pb_utils: Any, request: Any, name: str) -> np.ndarray | None:
