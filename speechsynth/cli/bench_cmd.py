@@ -80,7 +80,13 @@ generated (s) and average real-time factor (audio seconds per second of latency)
 each of --concurrency (1), that many clients sending --runs requests in all: requests/s and
 seconds of audio per second. --protocol http (default) or grpc (--url then names the gRPC port).
 --in-process times the same pipeline (the served models' code, --voice, --vocoder) in this
-process with no server, so that the server's overhead shows beside it.
+process with no server. --start-server starts `speechsynth serve` for --voice and --vocoder on
+free local ports and times it and the in-process pipeline side by side in one run (their
+requests interleaved, one each in turn, after --warmup untimed requests each), so the server's
+overhead is a difference from one run; it prints both reports, the overhead and the README's
+table rows, and measures throughput only at the --concurrency levels given. There --voice and
+--vocoder also take a model name (fastpitch, fastspeech, waveglow): random weights at NVIDIA's
+default size, written as checkpoints for the server.
 
 Timing on a CPU: start it with OMP_WAIT_POLICY=PASSIVE in the environment when other processes
 share the cores (OpenMP reads it at start-up; busy-waiting threads otherwise slow everyone),
@@ -99,7 +105,9 @@ examples:
   speechsynth bench fastspeech --precision fp32,bf16 --train-steps 0 --json
   OMP_WAIT_POLICY=PASSIVE speechsynth bench fastpitch --precision fp32,onnx,onnx-int8 --threads 1
   OMP_WAIT_POLICY=PASSIVE speechsynth bench fastpitch --precision all --threads 2 --json
-  speechsynth bench serve --url 127.0.0.1:8000 --batch-size 8 --runs 100 --concurrency 1,2,4,8"""
+  speechsynth bench serve --url 127.0.0.1:8000 --batch-size 8 --runs 100 --concurrency 1,2,4,8
+  speechsynth bench serve --start-server --runs 20
+  speechsynth bench serve --start-server --voice fastpitch --vocoder waveglow --runs 2"""
 
 
 def _channel_counts(value: str) -> list[int]:
@@ -183,17 +191,28 @@ def register(commands: argparse._SubParsersAction) -> None:
     serve.add_argument(
         "--concurrency",
         type=_positive_counts,
-        default=[1],
         metavar="C[,C...]",
-        help="clients at once for the throughput (1)",
+        help="clients at once for the throughput (1; --start-server: none)",
+    )
+    serve.add_argument(
+        "--warmup", type=int, default=1, metavar="N", help="untimed requests first (1)"
     )
     serve.add_argument(
         "--in-process",
         action="store_true",
         help="time the same pipeline in this process instead (no server): its overhead shows",
     )
-    serve.add_argument("--voice", type=Path, metavar="V", help="--in-process: the voice (bundled)")
-    serve.add_argument("--vocoder", metavar="VOC", help="--in-process: its vocoder (the voice's)")
+    serve.add_argument(
+        "--start-server",
+        action="store_true",
+        help="start a server for --voice and time it beside the same pipeline in-process",
+    )
+    serve.add_argument(
+        "--voice", metavar="V", help="--in-process / --start-server: the voice (bundled)"
+    )
+    serve.add_argument(
+        "--vocoder", metavar="VOC", help="--in-process / --start-server: its vocoder (the voice's)"
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.set_defaults(run=run_bench)
 
@@ -379,13 +398,19 @@ def run_serve_bench(args: argparse.Namespace) -> int:
         ServerBenchOptions,
         TtsClient,
         benchmark_server,
+        benchmark_started_server,
     )
 
+    concurrency = args.concurrency or ([] if args.start_server else [1])
     options = ServerBenchOptions(
-        args.runs, args.batch_size, args.text_length, tuple(args.concurrency)
+        args.runs, args.batch_size, args.text_length, tuple(concurrency), args.warmup
     )
+    if args.start_server:
+        report = benchmark_started_server(args.voice, args.vocoder, options, args.protocol)
+        print(json.dumps(report, indent=2) if args.json else format_side_by_side(report))
+        return 0
     if args.in_process:
-        speaker = LocalSpeaker(args.voice, args.vocoder)
+        speaker = LocalSpeaker(Path(args.voice) if args.voice else None, args.vocoder)
         report = benchmark_server(lambda: speaker, options)
     else:
         client_options = ClientOptions(args.url, args.protocol, args.batch_size)
@@ -393,6 +418,38 @@ def run_serve_bench(args: argparse.Namespace) -> int:
     report["in_process"] = args.in_process
     print(json.dumps(report, indent=2) if args.json else format_serve_report(report))
     return 0
+
+
+def format_side_by_side(report: dict) -> str:
+    """Both reports, the server's overhead, then the README table's rows."""
+    server, local = report["server"], report["in_process"]
+    server["in_process"], local["in_process"] = False, True
+    overhead = report["server_overhead_s"]
+    lines = [
+        f"voice: {report['voice']}, vocoder: {report['vocoder']}",
+        format_serve_report(server),
+        "",
+        format_serve_report(local),
+        "",
+        f"server overhead: {overhead:+.4f} s per request "
+        f"({overhead / local['avg_latency_s']:+.1%} of the in-process latency)",
+        "",
+        "| | batch | avg latency (s) | std | 50% | 90% | 95% | 99% | mels | audio (s) | RTF |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+        _table_row(f"server ({report['protocol'].upper()})", server),
+        _table_row("in-process", local),
+    ]
+    return "\n".join(lines)
+
+
+def _table_row(label: str, report: dict) -> str:
+    cells = [label, str(report["batch_size"])]
+    cells += [f"{report[key]:.3f}" for key in ("avg_latency_s", "latency_std_s")]
+    cells += [f"{value:.3f}" for value in report["latency_interval_s"].values()]
+    cells.append(f"{report['average_mels_generated']:.0f}")
+    cells.append(f"{report['average_audio_generated_s']:.2f}")
+    cells.append(f"{report['average_real_time_factor']:.2f}")
+    return "| " + " | ".join(cells) + " |"
 
 
 def format_serve_report(report: dict) -> str:

@@ -29,6 +29,7 @@ from speechsynth.errors import SpeechSynthError
 from speechsynth.infer.acoustic import AcousticModel, AcousticOutput, Controls
 from speechsynth.infer.precision import model_dtype, prepare_for_inference
 from speechsynth.infer.vocoder_interface import Vocoder
+from speechsynth.models.checkpoint import write_checkpoint
 from speechsynth.models.overrides import config_overridden
 from speechsynth.models.registry import LoadedModel, get_spec, load_model
 from speechsynth.models.tacotron2 import Tacotron2, Tacotron2Config
@@ -524,3 +525,17 @@ def rounded_durations_equal(output: AcousticOutput, reference: AcousticOutput) -
         np.array_equal(np.rint(output.durations), np.rint(reference.durations))
         and np.array_equal(output.mel_lengths, reference.mel_lengths)
     )
+
+
+def write_random_checkpoint(name: str, path: Path, seed: int = 0) -> Path:
+    """A checkpoint of `name` with `bench_model`'s random weights at NVIDIA's default size, so
+    that a pipeline of default-size models (`bench serve --voice fastpitch --vocoder waveglow`)
+    runs anywhere a checkpoint is taken."""
+    loaded, _ = bench_model(name, None, seed)
+    payload = {
+        "model_name": name,
+        "model_config": loaded.config.to_dict(),
+        "state_dict": loaded.model.state_dict(),
+    }
+    write_checkpoint(path, payload)
+    return path

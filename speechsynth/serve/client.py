@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import tempfile
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -145,6 +146,7 @@ class ServerBenchOptions:
     batch_size: int = 1
     text_length: int = 128
     concurrency: tuple[int, ...] = (1,)
+    warmup: int = 1  # untimed requests per client first
 
 
 class LocalSpeaker:
@@ -171,17 +173,101 @@ def benchmark_server(make_client: Callable[[], Any], options: ServerBenchOptions
     throughput with each `concurrency` of clients sending `runs` requests in all.
     `make_client()` gives a client (`TtsClient` for a server, `LocalSpeaker` in-process); each
     thread makes its own (tritonclient's HTTP client stays on the thread that made it)."""
-    if min(options.runs, options.batch_size, *options.concurrency) < 1:
-        raise SpeechSynthError("--runs, --batch-size and --concurrency must be at least 1")
-    client = make_client()
+    return benchmark_side_by_side({"only": make_client}, options)["only"]
+
+
+def benchmark_side_by_side(
+    make_clients: dict[str, Callable[[], Any]], options: ServerBenchOptions
+) -> dict[str, dict[str, Any]]:
+    """`benchmark_server` for several clients in one run, their requests interleaved (one
+    request each in turn) so that a noisy moment on the machine slows them all alike: what
+    `bench serve --start-server` compares (the server beside the same pipeline in-process)."""
+    if min(options.runs, options.batch_size, *options.concurrency) < 1 or options.warmup < 0:
+        raise SpeechSynthError(
+            "--runs, --batch-size and --concurrency must be at least 1, --warmup at least 0"
+        )
+    clients = {label: make() for label, make in make_clients.items()}
     texts = [benchmark_text(options.text_length)] * options.batch_size
-    client.speak(texts)  # warm-up
-    latencies, audio_seconds = [], []
+    for _ in range(options.warmup):
+        for client in clients.values():
+            client.speak(texts)
+    latencies: dict[str, list[float]] = {label: [] for label in clients}
+    audio_seconds: dict[str, list[float]] = {label: [] for label in clients}
     for _ in range(options.runs):
-        started = time.perf_counter()
-        audio = client.speak(texts)
-        latencies.append(time.perf_counter() - started)
-        audio_seconds.append(float(np.mean([len(a) for a in audio])) / client.sampling_rate)
+        for label, client in clients.items():
+            started = time.perf_counter()
+            audio = client.speak(texts)
+            latencies[label].append(time.perf_counter() - started)
+            samples = float(np.mean([len(a) for a in audio]))
+            audio_seconds[label].append(samples / client.sampling_rate)
+    return {
+        label: {
+            **_latency_report(latencies[label], audio_seconds[label], client, options),
+            "throughput": [
+                _throughput(make_clients[label], texts, options.runs, level)
+                for level in options.concurrency
+            ],
+        }
+        for label, client in clients.items()
+    }
+
+
+def benchmark_started_server(
+    voice: str | None, vocoder: str | None, options: ServerBenchOptions, protocol: str = "http"
+) -> dict[str, Any]:
+    """`speechsynth serve` started for `voice` and `vocoder` on free local ports, and the same
+    pipeline in this process, timed side by side (`benchmark_side_by_side`): the server's
+    overhead from one run. A voice or vocoder given as a model name (fastpitch, fastspeech,
+    waveglow) gets random weights at NVIDIA's default size (`write_random_checkpoint`)."""
+    from speechsynth.serve.repository import RepositoryOptions
+    from speechsynth.serve.server import free_port_options, started_server
+
+    with tempfile.TemporaryDirectory(prefix="speechsynth-bench-") as directory:
+        voice_file = _checkpoint_or_random(voice, Path(directory))
+        vocoder_file = _checkpoint_or_random(vocoder, Path(directory))
+        speaker = LocalSpeaker(Path(voice_file) if voice_file else None, vocoder_file)
+        server_options = free_port_options()
+        port = server_options.http_port if protocol == "http" else server_options.grpc_port
+        client_options = ClientOptions(
+            f"{server_options.host}:{port}", protocol, options.batch_size
+        )
+        repository = RepositoryOptions(
+            voice=Path(voice_file) if voice_file else None,
+            vocoder=vocoder_file,
+            max_batch_size=max(32, options.batch_size),
+        )
+        with started_server(repository, server_options):
+            reports = benchmark_side_by_side(
+                {"server": lambda: TtsClient(client_options), "in_process": lambda: speaker},
+                options,
+            )
+    server, local = reports["server"], reports["in_process"]
+    return {
+        "voice": voice or "bundled",
+        "vocoder": vocoder or "the voice's own",
+        "protocol": protocol,
+        "server": server,
+        "in_process": local,
+        "server_overhead_s": server["avg_latency_s"] - local["avg_latency_s"],
+    }
+
+
+def _checkpoint_or_random(spec: str | None, directory: Path) -> str | None:
+    """`spec` itself, unless it names a model with random weights and is not a file: then a
+    checkpoint of that model written in `directory`."""
+    if spec is None or Path(spec).exists():
+        return spec
+    from speechsynth.infer.bench import RANDOM_MODELS, write_random_checkpoint  # torch
+
+    if spec not in RANDOM_MODELS:
+        return spec  # a vocoder name, or a path that load_voice reports as missing
+    return str(write_random_checkpoint(spec, directory / f"random-{spec}.pt"))
+
+
+def _latency_report(
+    latencies: list[float], audio_seconds: list[float], client: Any, options: ServerBenchOptions
+) -> dict[str, Any]:
+    """The seed's benchmark lines for one client's requests."""
     values = np.asarray(latencies)
     p50, p90, p95, p99 = (float(v) for v in np.percentile(values, [50, 90, 95, 99]))
     seconds = float(np.mean(audio_seconds))
@@ -194,9 +280,6 @@ def benchmark_server(make_client: Callable[[], Any], options: ServerBenchOptions
         "average_mels_generated": seconds * client.frames_per_second,
         "average_audio_generated_s": seconds,
         "average_real_time_factor": seconds / float(values.mean()),
-        "throughput": [
-            _throughput(make_client, texts, options.runs, level) for level in options.concurrency
-        ],
     }
 
 

@@ -15,6 +15,7 @@ import os
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import sysconfig
@@ -22,7 +23,8 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
@@ -184,14 +186,36 @@ def serve_voice(
 ) -> int:
     """Serve the voice until SIGTERM / SIGINT -> the exit status (0: stopped cleanly, every
     request in flight answered). `on_ready` gets the endpoints once the model is ready."""
+    with started_server(repository, options) as server:
+        if on_ready is not None:
+            on_ready(endpoints(options))
+        return server.wait()
+
+
+@contextmanager
+def started_server(repository: RepositoryOptions, options: ServerOptions) -> Iterator[TritonServer]:
+    """Triton serving the voice's repository (written to a temporary workspace), ready; stopped
+    (SIGTERM) and its workspace removed when the block ends."""
     with tempfile.TemporaryDirectory(prefix="speechsynth-serve-") as workspace_name:
         workspace = Path(workspace_name)
         repository_path = write_repository(workspace / "model_repository", repository)
         server = TritonServer(repository_path, workspace, options)
-        server.wait_ready()
-        if on_ready is not None:
-            on_ready(endpoints(options))
-        return server.wait()
+        try:
+            server.wait_ready()
+            yield server
+        finally:
+            server.stop()
+
+
+def free_port_options(host: str = "127.0.0.1") -> ServerOptions:
+    """Server options with three ports free on `host` now (HTTP, gRPC, metrics)."""
+    sockets = [socket.socket() for _ in range(3)]
+    for sock in sockets:
+        sock.bind((host, 0))
+    http_port, grpc_port, metrics_port = (sock.getsockname()[1] for sock in sockets)
+    for sock in sockets:
+        sock.close()
+    return ServerOptions(host, http_port, grpc_port, metrics_port)
 
 
 def endpoints(options: ServerOptions) -> dict[str, Any]:
