@@ -79,6 +79,8 @@ warm-up; printed as the seed prints them: batch size, input size, avg latency (s
 generated (s) and average real-time factor (audio seconds per second of latency); then, for
 each of --concurrency (1), that many clients sending --runs requests in all: requests/s and
 seconds of audio per second. --protocol http (default) or grpc (--url then names the gRPC port).
+--stream times the decoupled `tts_stream` model instead (gRPC, one text per request): the time
+to the first audio chunk (mean, 50 / 90 / 99 %) beside the latency to the last.
 --in-process times the same pipeline (the served models' code, --voice, --vocoder) in this
 process with no server. --start-server starts `speechsynth serve` for --voice and --vocoder on
 free local ports and times it and the in-process pipeline side by side in one run (their
@@ -185,7 +187,7 @@ def register(commands: argparse._SubParsersAction) -> None:
         "--denoiser-strength", type=float, default=0.01, metavar="S", help="(0.01; 0 = off)"
     )
     serve = parser.add_argument_group("serve")
-    serve.add_argument("--url", default="127.0.0.1:8000", help="server (127.0.0.1:8000)")
+    serve.add_argument("--url", help="server (127.0.0.1:8000; gRPC, --stream: 8001)")
     serve.add_argument("--protocol", choices=("http", "grpc"), default="http", help="(http)")
     serve.add_argument("--runs", type=int, default=1000, metavar="N", help="requests (1000)")
     serve.add_argument(
@@ -201,6 +203,14 @@ def register(commands: argparse._SubParsersAction) -> None:
         "--in-process",
         action="store_true",
         help="time the same pipeline in this process instead (no server): its overhead shows",
+    )
+    serve.add_argument(
+        "--timeout", type=float, default=600.0, metavar="S", help="longest wait for an answer (600)"
+    )
+    serve.add_argument(
+        "--stream",
+        action="store_true",
+        help="time tts_stream (gRPC; batch 1): time to first audio beside the full latency",
     )
     serve.add_argument(
         "--start-server",
@@ -399,21 +409,25 @@ def run_serve_bench(args: argparse.Namespace) -> int:
         TtsClient,
         benchmark_server,
         benchmark_started_server,
+        server_url,
     )
 
     concurrency = args.concurrency or ([] if args.start_server else [1])
     options = ServerBenchOptions(
-        args.runs, args.batch_size, args.text_length, tuple(concurrency), args.warmup
+        args.runs, args.batch_size, args.text_length, tuple(concurrency), args.warmup, args.stream
     )
+    protocol = "grpc" if args.stream else args.protocol
     if args.start_server:
-        report = benchmark_started_server(args.voice, args.vocoder, options, args.protocol)
+        report = benchmark_started_server(args.voice, args.vocoder, options, protocol, args.timeout)
         print(json.dumps(report, indent=2) if args.json else format_side_by_side(report))
         return 0
     if args.in_process:
         speaker = LocalSpeaker(Path(args.voice) if args.voice else None, args.vocoder)
         report = benchmark_server(lambda: speaker, options)
     else:
-        client_options = ClientOptions(args.url, args.protocol, args.batch_size)
+        client_options = ClientOptions(
+            server_url(args.url, protocol), protocol, args.batch_size, timeout_s=args.timeout
+        )
         report = benchmark_server(lambda: TtsClient(client_options), options)
     report["in_process"] = args.in_process
     print(json.dumps(report, indent=2) if args.json else format_serve_report(report))
@@ -467,6 +481,12 @@ def format_serve_report(report: dict) -> str:
         f"average audio generated (s) = {report['average_audio_generated_s']:.4f}",
         f"average real-time factor = {report['average_real_time_factor']:.4f}",
     ]
+    if "avg_time_to_first_audio_s" in report:
+        lines.append(f"avg time to first audio (s) = {report['avg_time_to_first_audio_s']:.4f}")
+        lines += [
+            f"time to first audio interval {key} (s) = {value:.4f}"
+            for key, value in report["time_to_first_audio_interval_s"].items()
+        ]
     for level in report["throughput"]:
         lines.append(
             f"concurrency {level['concurrency']}: {level['requests_per_s']:.2f} requests/s, "

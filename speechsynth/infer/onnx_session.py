@@ -33,6 +33,10 @@ def onnx_session(path: Path, threads: int | None, providers: ProviderSettings | 
         raise SpeechSynthError(f"{path}: missing; export the model again (speechsynth export)")
     options = onnxruntime.SessionOptions()
     options.log_severity_level = 3
+    if os.environ.get("OMP_WAIT_POLICY", "").upper() == "PASSIVE":
+        # ONNX Runtime's threads otherwise spin after each run, taking the cores from whatever
+        # runs next on a shared machine (a server's other models, a benchmark's other side)
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     if threads:
         options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1

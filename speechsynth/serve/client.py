@@ -3,9 +3,10 @@
 
 from __future__ import annotations
 
+import queue
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,10 +16,11 @@ import numpy as np
 
 from speechsynth.audio.io import save_audio
 from speechsynth.errors import SpeechSynthError
-from speechsynth.serve.repository import MODEL_NAME
+from speechsynth.serve.repository import MODEL_NAME, STREAM_MODEL_NAME
 from speechsynth.serve.server import INSTALL_HINT
 
 PROTOCOLS = ("http", "grpc")
+DEFAULT_PORTS = {"http": 8000, "grpc": 8001}  # Triton's (and `speechsynth serve`'s)
 
 
 @dataclass(frozen=True)
@@ -27,6 +29,13 @@ class ClientOptions:
     protocol: str = "http"
     batch_size: int = 8  # texts per request
     model: str = MODEL_NAME
+    stream: bool = False  # each text from `tts_stream`, chunk by chunk (gRPC)
+    timeout_s: float = 600.0  # longest wait for an answer (tritonclient's HTTP default: 60 s)
+
+
+def server_url(url: str | None, protocol: str) -> str:
+    """`url`, or the local server's port for `protocol` when none is given."""
+    return url or f"127.0.0.1:{DEFAULT_PORTS[protocol]}"
 
 
 def _module(protocol: str) -> Any:
@@ -50,7 +59,15 @@ class TtsClient:
             raise SpeechSynthError("--batch-size must be at least 1")
         self.options = options
         self.module = _module(options.protocol)
-        self.client = self.module.InferenceServerClient(options.url.removeprefix("http://"))
+        url = options.url.removeprefix("http://")
+        if options.protocol == "http":  # HTTP times out per connection, gRPC per call
+            self.client = self.module.InferenceServerClient(
+                url, connection_timeout=options.timeout_s, network_timeout=options.timeout_s
+            )
+            self.call_timeout: dict[str, float] = {}
+        else:
+            self.client = self.module.InferenceServerClient(url)
+            self.call_timeout = {"client_timeout": options.timeout_s}
         parameters = self._parameters()  # one config request for both
         self.sampling_rate = int(self._parameter(parameters, "sampling_rate"))
         # mel frames per second of audio (NVIDIA's "mels generated": 22,050 / 256 = 86.1)
@@ -89,9 +106,53 @@ class TtsClient:
         """The audio of each text (one request)."""
         tensor = self.module.InferInput("TEXT", [len(texts), 1], "BYTES")
         tensor.set_data_from_numpy(np.array([[text.encode("utf-8")] for text in texts], object))
-        result = self._call("infer", self.options.model, [tensor])
+        result = self._call("infer", self.options.model, [tensor], **self.call_timeout)
         audio, lengths = result.as_numpy("AUDIO"), result.as_numpy("AUDIO_LENGTH").reshape(-1)
         return [audio[row, :length] for row, length in enumerate(lengths)]
+
+    def stream(self, text: str) -> Iterator[np.ndarray]:
+        """`text`'s audio chunk by chunk from the decoupled `tts_stream` model, each as the
+        server sends it (gRPC only: Triton streams over gRPC). Leaving the loop early cancels
+        the request on the server."""
+        if self.options.protocol != "grpc":
+            raise SpeechSynthError(
+                "--stream needs --protocol grpc (Triton streams responses over gRPC only)"
+            )
+        answers: queue.Queue = queue.Queue()
+        self._call("start_stream", callback=lambda result, error: answers.put((result, error)))
+        try:
+            tensor = self.module.InferInput("TEXT", [1], "BYTES")
+            tensor.set_data_from_numpy(np.array([text.encode("utf-8")], object))
+            self._call(
+                "async_stream_infer",
+                STREAM_MODEL_NAME,
+                [tensor],
+                enable_empty_final_response=True,
+            )
+            while True:
+                result, error = answers.get(timeout=self.options.timeout_s)
+                if error is not None:
+                    raise SpeechSynthError(f"{self.options.url}: {_message(error)}")
+                response = result.get_response()
+                audio = result.as_numpy("AUDIO")
+                if audio is not None and audio.size:
+                    yield audio
+                if response.parameters["triton_final_response"].bool_param:
+                    return
+        except queue.Empty:
+            raise SpeechSynthError(
+                f"{self.options.url}: no stream response in {self.options.timeout_s:.0f} s "
+                "(--timeout)"
+            ) from None
+        finally:
+            self.client.stop_stream(cancel_requests=True)
+
+    def close(self) -> None:
+        self.client.close()
+
+
+def _message(error: Any) -> str:
+    return error.message() if hasattr(error, "message") else str(error)
 
 
 def _grpc_dict(config: Any) -> dict[str, Any]:
@@ -107,14 +168,21 @@ def speak_phrases(texts: list[str], output: Path, options: ClientOptions) -> dic
         raise SpeechSynthError("no phrases to speak")
     client = TtsClient(options)
     output.mkdir(parents=True, exist_ok=True)
-    started, samples = time.perf_counter(), 0
-    for first in range(0, len(texts), options.batch_size):
-        batch = texts[first : first + options.batch_size]
-        for offset, audio in enumerate(client.speak(batch)):
-            save_audio(output / f"{first + offset + 1}.wav", audio, client.sampling_rate)
-            samples += len(audio)
+    started, samples, first_audio = time.perf_counter(), 0, []
+    if options.stream:
+        for index, text in enumerate(texts, start=1):
+            timed = timed_stream(client, text)
+            save_audio(output / f"{index}.wav", timed.audio, client.sampling_rate)
+            samples += len(timed.audio)
+            first_audio.append(timed.first_audio_s)
+    else:
+        for first in range(0, len(texts), options.batch_size):
+            batch = texts[first : first + options.batch_size]
+            for offset, audio in enumerate(client.speak(batch)):
+                save_audio(output / f"{first + offset + 1}.wav", audio, client.sampling_rate)
+                samples += len(audio)
     seconds = time.perf_counter() - started
-    return {
+    totals = {
         "sequences": len(texts),
         "output": str(output),
         "processing_seconds": round(seconds, 3),
@@ -122,6 +190,35 @@ def speak_phrases(texts: list[str], output: Path, options: ClientOptions) -> dic
         "symbols_per_second": round(sum(len(text) for text in texts) / seconds, 1),
         "samples_per_second": round(samples / seconds, 1),
     }
+    if first_audio:
+        totals["avg_time_to_first_audio_s"] = round(float(np.mean(first_audio)), 4)
+    return totals
+
+
+@dataclass(frozen=True)
+class TimedAudio:
+    audio: np.ndarray  # the whole text's audio
+    first_audio_s: float  # from sending the text to its first audio (streamed: first chunk)
+    latency_s: float  # from sending the text to its last audio
+
+
+def timed_stream(client: Any, text: str) -> TimedAudio:
+    """`client.stream(text)` joined, with the time to its first chunk and to its end."""
+    started = time.perf_counter()
+    chunks, first_audio_s = [], 0.0
+    for chunk in client.stream(text):
+        if not chunks:
+            first_audio_s = time.perf_counter() - started
+        chunks.append(chunk)
+    latency_s = time.perf_counter() - started
+    return TimedAudio(np.concatenate(chunks), first_audio_s, latency_s)
+
+
+def timed_speak(client: Any, texts: list[str]) -> tuple[list[np.ndarray], float]:
+    """`client.speak(texts)` and its latency."""
+    started = time.perf_counter()
+    audio = client.speak(texts)
+    return audio, time.perf_counter() - started
 
 
 BENCHMARK_PARAGRAPH = (
@@ -147,6 +244,7 @@ class ServerBenchOptions:
     text_length: int = 128
     concurrency: tuple[int, ...] = (1,)
     warmup: int = 1  # untimed requests per client first
+    stream: bool = False  # time `tts_stream` (one text per request): first audio and the end
 
 
 class LocalSpeaker:
@@ -162,9 +260,14 @@ class LocalSpeaker:
         self.frames_per_second = self.sampling_rate / self.service.voice.vocoder.hop_length
 
     def speak(self, texts: list[str]) -> list[np.ndarray]:
-        request = self.service.parse({"TEXT": np.array([[t.encode()] for t in texts], object)})
-        audio, lengths = self.service.speak([request])[0]
+        audio, lengths = self.service.speak([self._request(texts)])[0]
         return [audio[row, :length] for row, length in enumerate(lengths.reshape(-1))]
+
+    def stream(self, text: str) -> Iterator[np.ndarray]:
+        return self.service.stream(self._request([text]))
+
+    def _request(self, texts: list[str]):  # -> TtsRequest
+        return self.service.parse({"TEXT": np.array([[t.encode()] for t in texts], object)})
 
 
 def benchmark_server(make_client: Callable[[], Any], options: ServerBenchOptions) -> dict[str, Any]:
@@ -186,25 +289,22 @@ def benchmark_side_by_side(
         raise SpeechSynthError(
             "--runs, --batch-size and --concurrency must be at least 1, --warmup at least 0"
         )
+    if options.stream and options.batch_size != 1:
+        raise SpeechSynthError("--stream sends one text per request: use --batch-size 1")
     clients = {label: make() for label, make in make_clients.items()}
     texts = [benchmark_text(options.text_length)] * options.batch_size
     for _ in range(options.warmup):
         for client in clients.values():
-            client.speak(texts)
-    latencies: dict[str, list[float]] = {label: [] for label in clients}
-    audio_seconds: dict[str, list[float]] = {label: [] for label in clients}
+            _timed_request(client, texts, options.stream)
+    timings: dict[str, list[RequestTiming]] = {label: [] for label in clients}
     for _ in range(options.runs):
         for label, client in clients.items():
-            started = time.perf_counter()
-            audio = client.speak(texts)
-            latencies[label].append(time.perf_counter() - started)
-            samples = float(np.mean([len(a) for a in audio]))
-            audio_seconds[label].append(samples / client.sampling_rate)
+            timings[label].append(_timed_request(client, texts, options.stream))
     return {
         label: {
-            **_latency_report(latencies[label], audio_seconds[label], client, options),
+            **_latency_report(timings[label], client, options),
             "throughput": [
-                _throughput(make_clients[label], texts, options.runs, level)
+                _throughput(make_clients[label], texts, options, level)
                 for level in options.concurrency
             ],
         }
@@ -213,7 +313,11 @@ def benchmark_side_by_side(
 
 
 def benchmark_started_server(
-    voice: str | None, vocoder: str | None, options: ServerBenchOptions, protocol: str = "http"
+    voice: str | None,
+    vocoder: str | None,
+    options: ServerBenchOptions,
+    protocol: str = "http",
+    timeout_s: float = 600.0,
 ) -> dict[str, Any]:
     """`speechsynth serve` started for `voice` and `vocoder` on free local ports, and the same
     pipeline in this process, timed side by side (`benchmark_side_by_side`): the server's
@@ -229,7 +333,7 @@ def benchmark_started_server(
         server_options = free_port_options()
         port = server_options.http_port if protocol == "http" else server_options.grpc_port
         client_options = ClientOptions(
-            f"{server_options.host}:{port}", protocol, options.batch_size
+            f"{server_options.host}:{port}", protocol, options.batch_size, timeout_s=timeout_s
         )
         repository = RepositoryOptions(
             voice=Path(voice_file) if voice_file else None,
@@ -264,13 +368,37 @@ def _checkpoint_or_random(spec: str | None, directory: Path) -> str | None:
     return str(write_random_checkpoint(spec, directory / f"random-{spec}.pt"))
 
 
+@dataclass(frozen=True)
+class RequestTiming:
+    samples: float  # audio samples per text (the mean over a request's texts)
+    first_audio_s: float
+    latency_s: float
+
+
+def _timed_request(client: Any, texts: list[str], stream: bool) -> RequestTiming:
+    if stream:
+        timed = timed_stream(client, texts[0])
+        return RequestTiming(len(timed.audio), timed.first_audio_s, timed.latency_s)
+    audio, latency_s = timed_speak(client, texts)
+    return RequestTiming(float(np.mean([len(a) for a in audio])), latency_s, latency_s)
+
+
 def _latency_report(
-    latencies: list[float], audio_seconds: list[float], client: Any, options: ServerBenchOptions
+    timings: list[RequestTiming], client: Any, options: ServerBenchOptions
 ) -> dict[str, Any]:
-    """The seed's benchmark lines for one client's requests."""
-    values = np.asarray(latencies)
+    """The seed's benchmark lines for one client's requests (streamed: with the time to the
+    first audio)."""
+    values = np.asarray([timing.latency_s for timing in timings])
     p50, p90, p95, p99 = (float(v) for v in np.percentile(values, [50, 90, 95, 99]))
-    seconds = float(np.mean(audio_seconds))
+    seconds = float(np.mean([timing.samples for timing in timings])) / client.sampling_rate
+    first = np.asarray([timing.first_audio_s for timing in timings])
+    first_audio = {
+        "avg_time_to_first_audio_s": float(first.mean()),
+        "time_to_first_audio_interval_s": {
+            key: float(np.percentile(first, q))
+            for key, q in (("50%", 50), ("90%", 90), ("99%", 99))
+        },
+    }
     return {
         "batch_size": options.batch_size,
         "input_size": options.text_length,
@@ -280,13 +408,15 @@ def _latency_report(
         "average_mels_generated": seconds * client.frames_per_second,
         "average_audio_generated_s": seconds,
         "average_real_time_factor": seconds / float(values.mean()),
+        **(first_audio if options.stream else {}),
     }
 
 
 def _throughput(
-    make_client: Callable[[], Any], texts: list[str], runs: int, concurrency: int
+    make_client: Callable[[], Any], texts: list[str], options: ServerBenchOptions, concurrency: int
 ) -> dict[str, Any]:
     """`runs` requests from `concurrency` clients at once -> requests and audio per second."""
+    runs = options.runs
     shares = [runs // concurrency + (index < runs % concurrency) for index in range(concurrency)]
     samples = [0] * concurrency
     rates: list[int] = []
@@ -295,7 +425,8 @@ def _throughput(
         client = make_client()
         rates.append(client.sampling_rate)
         for _ in range(shares[index]):
-            samples[index] += sum(len(audio) for audio in client.speak(texts))
+            timing = _timed_request(client, texts, options.stream)
+            samples[index] += round(timing.samples * len(texts))
 
     started = time.perf_counter()
     with ThreadPoolExecutor(max_workers=concurrency) as pool:

@@ -5,8 +5,9 @@
     REPOSITORY/tts/1/model.py         imports speechsynth.serve.triton_backend.TritonPythonModel
     REPOSITORY/tts/1/voice[.pt]       a copy of the voice (export directory or checkpoint)
     REPOSITORY/tts/1/vocoder[.pt]     a copy of --vocoder when it is a checkpoint or export
-    REPOSITORY/generator/...          text to mel, REPOSITORY/vocoder/...: mel to audio (their
-                                      parameters name the voice in tts/1)
+    REPOSITORY/generator/...          text to mel, REPOSITORY/vocoder/...: mel to audio,
+    REPOSITORY/tts_stream/...         text to audio chunks (decoupled); their parameters name
+                                      the voice in tts/1
 
 A stock Triton serves it when its Python can import speechsynth (README, "Serving").
 """
@@ -17,7 +18,7 @@ import contextlib
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,7 +27,7 @@ from speechsynth.infer.voice import bundled_voice_path, load_voice
 from speechsynth.serve.tts_service import DEFAULT_MAX_TEXT_CHARS
 
 MODEL_NAME = "tts"  # text to audio; it holds the voice
-MODEL_NAMES = (MODEL_NAME, "generator", "vocoder")  # NVIDIA's split: text to mel, mel to audio
+STREAM_MODEL_NAME = "tts_stream"  # text to audio chunks as they are made (decoupled, gRPC)
 MODEL_FILE = '''"""Triton Python backend for a speechsynth voice (`speechsynth export triton`)."""
 
 from speechsynth.serve.triton_backend import TritonPythonModel  # noqa: F401
@@ -105,27 +106,62 @@ class VoiceShape:
     hop_length: int
 
 
+def _text_inputs(shape: VoiceShape) -> list[str]:
+    inputs = [_tensor("TEXT", "TYPE_STRING", "1")]
+    inputs += [
+        _tensor(input_name, "TYPE_FP32", "1", optional=True)
+        for input_name, control in OPTIONAL_CONTROL_INPUTS.items()
+        if control in shape.controls
+    ]
+    return inputs
+
+
+def _mel_inputs(shape: VoiceShape) -> list[str]:
+    return [
+        _tensor("MEL", "TYPE_FP32", f"{shape.n_mels}, -1"),
+        _tensor("MEL_LENGTH", "TYPE_INT32", "1", optional=True),
+    ]
+
+
+def _audio_outputs(shape: VoiceShape) -> list[str]:
+    return [_tensor("AUDIO", "TYPE_FP32", "-1"), _tensor("AUDIO_LENGTH", "TYPE_INT32", "1")]
+
+
+def _mel_outputs(shape: VoiceShape) -> list[str]:
+    return [
+        _tensor("MEL", "TYPE_FP32", f"{shape.n_mels}, -1"),
+        _tensor("MEL_LENGTH", "TYPE_INT32", "1"),
+    ]
+
+
+def _chunk_outputs(shape: VoiceShape) -> list[str]:
+    return [_tensor("AUDIO", "TYPE_FP32", "-1")]
+
+
+@dataclass(frozen=True)
+class Signature:
+    """A served model's tensors, and whether Triton batches its requests (else it is
+    decoupled: one text per request, any number of responses)."""
+
+    inputs: Callable[[VoiceShape], list[str]]
+    outputs: Callable[[VoiceShape], list[str]]
+    batched: bool = True
+
+
+SIGNATURES = {
+    MODEL_NAME: Signature(_text_inputs, _audio_outputs),
+    "generator": Signature(_text_inputs, _mel_outputs),
+    "vocoder": Signature(_mel_inputs, _audio_outputs),
+    STREAM_MODEL_NAME: Signature(_text_inputs, _chunk_outputs, batched=False),
+}
+MODEL_NAMES = tuple(SIGNATURES)  # tts; NVIDIA's split: generator, vocoder; tts_stream
+
+
 def model_config(
     name: str, options: RepositoryOptions, files: VoiceFiles, shape: VoiceShape
 ) -> str:
-    """config.pbtxt of model `name` (tts, generator or vocoder)."""
-    if name == "vocoder":
-        inputs = [
-            _tensor("MEL", "TYPE_FP32", f"{shape.n_mels}, -1"),
-            _tensor("MEL_LENGTH", "TYPE_INT32", "1", optional=True),
-        ]
-    else:
-        inputs = [_tensor("TEXT", "TYPE_STRING", "1")]
-        inputs += [
-            _tensor(input_name, "TYPE_FP32", "1", optional=True)
-            for input_name, control in OPTIONAL_CONTROL_INPUTS.items()
-            if control in shape.controls
-        ]
-    if name == "generator":
-        outputs = [_tensor("MEL", "TYPE_FP32", f"{shape.n_mels}, -1")]
-        outputs.append(_tensor("MEL_LENGTH", "TYPE_INT32", "1"))
-    else:
-        outputs = [_tensor("AUDIO", "TYPE_FP32", "-1"), _tensor("AUDIO_LENGTH", "TYPE_INT32", "1")]
+    """config.pbtxt of model `name` (one of `MODEL_NAMES`)."""
+    signature = SIGNATURES[name]
     parameters = {
         "kind": name,
         "voice": files.voice,
@@ -140,11 +176,17 @@ def model_config(
         for key, value in parameters.items()
     )
     delay_us = round(options.max_queue_delay_ms * 1000)
-    input_lines, output_lines = ",\n".join(inputs), ",\n".join(outputs)
+    scheduling = (
+        f"max_batch_size: {options.max_batch_size}\n"
+        f"dynamic_batching {{ max_queue_delay_microseconds: {delay_us} }}"
+        if signature.batched
+        else "max_batch_size: 0\nmodel_transaction_policy { decoupled: true }"
+    )
+    input_lines = ",\n".join(signature.inputs(shape))
+    output_lines = ",\n".join(signature.outputs(shape))
     return f"""name: "{name}"
 backend: "python"
-max_batch_size: {options.max_batch_size}
-dynamic_batching {{ max_queue_delay_microseconds: {delay_us} }}
+{scheduling}
 instance_group [ {{ count: {options.instances} kind: KIND_CPU }} ]
 input [
 {input_lines}

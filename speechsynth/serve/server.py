@@ -11,6 +11,7 @@ SIGTERM / SIGINT are passed on: Triton stops taking requests, finishes those in 
 
 from __future__ import annotations
 
+import ctypes
 import os
 import re
 import shutil
@@ -34,6 +35,7 @@ from speechsynth.errors import SpeechSynthError
 from speechsynth.serve.repository import MODEL_NAMES, RepositoryOptions, write_repository
 
 NOISE = re.compile(r"Cuda|CUDA|NVML|DCGM|pinned memory")
+PR_SET_PDEATHSIG = 1  # prctl option (linux/prctl.h)
 INSTALL_HINT = "pip install 'speechsynth[serve]' (it brings nvidia-pytriton, Triton's server)"
 
 
@@ -44,7 +46,7 @@ class ServerOptions:
     grpc_port: int = 8001
     metrics_port: int = 8002
     exit_timeout_s: int = 30
-    start_timeout_s: float = 120.0
+    start_timeout_s: float = 900.0  # default-size PyTorch models load slowly on 2 cores
     verbose: bool = False
 
 
@@ -82,6 +84,8 @@ def server_environment(libraries: Path) -> dict[str, str]:
     environment["LD_LIBRARY_PATH"] = os.pathsep.join(part for part in library_dirs if part)
     environment["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), environment["PATH"]])
     environment["PYTHONPATH"] = os.pathsep.join(path for path in sys.path if path)
+    # models and requests share the cores: threads that wait sleep instead of spinning
+    environment.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     return environment
 
 
@@ -109,7 +113,11 @@ class TritonServer:
         ]
         log = None if options.verbose else open(self.log_path, "wb")  # noqa: SIM115
         self.process = subprocess.Popen(
-            command, env=environment, stdout=log, stderr=subprocess.STDOUT
+            command,
+            env=environment,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            preexec_fn=_stop_with_parent,
         )
 
     @property
@@ -177,6 +185,24 @@ class TritonServer:
         log = self.log_path.read_text(encoding="utf-8", errors="replace")
         counts = re.findall(r"Found (\d+) model versions that have in-flight inferences", log)
         return bool(counts) and counts[-1] == "0"
+
+
+def _libc_prctl() -> Callable[..., int] | None:
+    try:
+        return ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):  # not Linux
+        return None
+
+
+_PRCTL = _libc_prctl()  # looked up here: the child between fork and exec only calls it
+
+
+def _stop_with_parent() -> None:
+    """In the child before exec: SIGTERM it when the process that started it dies, even by
+    SIGKILL, so that no Triton outlives `serve` or `bench serve --start-server` (Linux; elsewhere
+    the caller's own cleanup stops it)."""
+    if _PRCTL is not None:
+        _PRCTL(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 def serve_voice(

@@ -8,6 +8,7 @@ backend answers that request with it and serves the others of the batch.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -17,7 +18,7 @@ from speechsynth.infer.acoustic import Controls
 from speechsynth.infer.pitch_transforms import PitchTransformSpec
 from speechsynth.infer.synthesizer import Synthesizer
 from speechsynth.infer.vocoder_interface import SILENCE_LOG_MEL
-from speechsynth.infer.voice import Voice
+from speechsynth.infer.voice import STREAM_CHUNK_CHARS, Voice
 
 DEFAULT_MAX_TEXT_CHARS = 10_000  # longer texts are refused, not truncated (a request's text)
 
@@ -146,6 +147,25 @@ class TtsService:
         """Each request's (MEL [N, n_mels, frames] float32, padded with silence, MEL_LENGTH
         [N, 1] int32): the mels `speak` vocodes."""
         return self._per_request(requests, Synthesizer.mels, padded_mels)
+
+    def stream(self, request: TtsRequest) -> Iterator[np.ndarray]:
+        """The request's one text as audio (float32), chunk by chunk as each is made: as `say
+        --stream` cuts it (sentences packed into chunks of at most `STREAM_CHUNK_CHARS`, longer
+        ones cut at commas; each non-final chunk ends with the silence that joins it to the
+        next). A text the voice cannot speak fails before the first chunk."""
+        if len(request.texts) != 1:
+            raise RequestError(
+                f"TEXT: {len(request.texts)} texts; a streaming request holds one text, [1]"
+            )
+        synthesizer = Synthesizer(
+            self.voice.model,
+            self.voice.vocoder,
+            batch_size=1,
+            max_chars_per_chunk=STREAM_CHUNK_CHARS,
+            controls=request.controls,
+        )
+        for chunk in synthesizer.stream(request.texts[0]):
+            yield chunk.audio
 
     def vocode(self, requests: list[MelRequest]) -> list[tuple[np.ndarray, np.ndarray]]:
         """Each request's (AUDIO, AUDIO_LENGTH) from its mels."""

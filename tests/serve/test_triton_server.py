@@ -97,7 +97,7 @@ def expected_lengths(service: TtsService, texts: list[bytes]) -> list[int]:
 
 
 def test_serves_audio_for_each_text(served, service):
-    assert served.endpoints["models"] == ["tts", "generator", "vocoder"]
+    assert served.endpoints["models"] == ["tts", "generator", "vocoder", "tts_stream"]
     texts = [b"Hello there.", b"Serving on Triton, one text at a time."]
     audio, lengths = speak(served.http_client(), texts)
     assert audio.dtype == np.float32 and lengths.shape == (2, 1)
@@ -389,3 +389,90 @@ def test_16_clients_x_50_requests_no_failure_no_cross_talk_no_growth(tiny_hifiga
         client.close()
     finally:
         assert server.stop() == 0
+
+
+# --- streaming: the decoupled tts_stream model over gRPC ------------------------------------
+
+STREAM_TEXT = (
+    "Streaming sends the audio of a long text piece by piece, so that a listener hears the "
+    "first words while the rest is still being made, which matters most for long paragraphs. "
+    "This second sentence comes in later chunks."
+)
+
+
+def grpc_client(served, **options):
+    from speechsynth.serve.client import ClientOptions, TtsClient
+
+    return TtsClient(ClientOptions(f"127.0.0.1:{served.grpc_port}", "grpc", **options))
+
+
+def in_process_chunks(service: TtsService, text: str) -> list[np.ndarray]:
+    request = service.parse({"TEXT": np.array([[text.encode()]], object)})
+    return list(service.stream(request))
+
+
+def test_tts_stream_sends_the_in_process_chunks_in_order(served, service):
+    from speechsynth.infer.voice import STREAM_CHUNK_CHARS
+    from speechsynth.text import split_sentences
+
+    chunks = list(grpc_client(served).stream(STREAM_TEXT))
+    expected = in_process_chunks(service, STREAM_TEXT)
+    assert len(chunks) == len(expected) == len(split_sentences(STREAM_TEXT, STREAM_CHUNK_CHARS))
+    assert len(chunks) > 2
+    for got, want in zip(chunks, expected, strict=True):
+        np.testing.assert_allclose(got, want, atol=1e-5)
+
+
+@pytest.mark.parametrize(("text", "message"), [("  ", "TEXT[0]: empty"), ("?!", "TEXT[0]: empty")])
+def test_a_bad_stream_is_an_error_and_no_chunk(served, text, message):
+    from speechsynth.errors import SpeechSynthError
+
+    client, received = grpc_client(served), []
+    with pytest.raises(SpeechSynthError, match=_escaped(message)):
+        for chunk in client.stream(text):
+            received.append(chunk)
+    assert received == []
+    assert len(list(client.stream("Still streaming."))) == 1
+
+
+def test_a_client_that_leaves_mid_stream_does_not_disturb_the_server(served):
+    client = grpc_client(served)
+    for _ in client.stream(STREAM_TEXT):
+        break  # the generator closes: the stream is stopped and the request cancelled
+    client.close()
+    assert len(list(grpc_client(served).stream(STREAM_TEXT))) > 2
+    _, lengths = speak(served.http_client(), [b"And plain requests still work."])
+    assert lengths[0, 0] > 0
+
+
+def test_streaming_needs_grpc(served):
+    from speechsynth.errors import SpeechSynthError
+    from speechsynth.serve.client import ClientOptions, TtsClient
+
+    client = TtsClient(ClientOptions(f"127.0.0.1:{served.http_port}", "http"))
+    with pytest.raises(SpeechSynthError, match="--protocol grpc"):
+        next(client.stream("Hello."))
+
+
+def test_client_stream_and_bench_serve_stream_report_time_to_first_audio(served, tmp_path, capsys):
+    import soundfile
+
+    from speechsynth.cli import main
+
+    phrases = tmp_path / "phrases.txt"
+    phrases.write_text(f"Hello there.\n{STREAM_TEXT}\n", encoding="utf-8")
+    url = f"127.0.0.1:{served.grpc_port}"
+    arguments = ["client", str(phrases), "-o", str(tmp_path / "out"), "--url", url, "--stream"]
+    assert main([*arguments, "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["sequences"] == 2 and summary["avg_time_to_first_audio_s"] > 0
+    assert soundfile.info(tmp_path / "out" / "2.wav").frames > 0
+    arguments = ["bench", "serve", "--url", url, "--stream", "--runs", "2", "--text-length", "400"]
+    assert main(arguments) == 0
+    text = capsys.readouterr().out
+    assert (
+        "avg time to first audio (s) = " in text and "time to first audio interval 99% (s)" in text
+    )
+    assert main([*arguments, "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["avg_time_to_first_audio_s"] < report["avg_latency_s"]  # two chunks
