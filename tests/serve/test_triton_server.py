@@ -159,6 +159,8 @@ def test_an_exported_repository_runs_on_tritonserver(tmp_path, service, tiny_hif
     assert (repository / "tts" / "1" / "vocoder.pt").is_file()
     config = (repository / "tts" / "config.pbtxt").read_text()
     assert "max_batch_size: 4" in config and 'name: "PACE"' in config
+    stream_config = (repository / "tts_stream" / "config.pbtxt").read_text()
+    assert "decoupled: true" in stream_config and "max_batch_size: 0" in stream_config
     http_port, grpc_port, metrics_port = free_ports(3)
     options = ServerOptions(http_port=http_port, grpc_port=grpc_port, metrics_port=metrics_port)
     server = TritonServer(repository, tmp_path / "workspace", options)
@@ -476,3 +478,31 @@ def test_client_stream_and_bench_serve_stream_report_time_to_first_audio(served,
     assert main([*arguments, "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
     assert report["avg_time_to_first_audio_s"] < report["avg_latency_s"]  # two chunks
+
+
+def test_bench_serve_start_server_times_server_and_in_process_in_one_run(capsys):
+    from speechsynth.cli import main
+    from speechsynth.cli.bench_cmd import format_side_by_side
+
+    arguments = ["bench", "serve", "--start-server", "--runs", "2", "--text-length", "30"]
+    assert main([*arguments, "--warmup", "0", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    server, local = report["server"], report["in_process"]
+    assert server["average_mels_generated"] == local["average_mels_generated"] > 0
+    assert report["server_overhead_s"] == pytest.approx(
+        server["avg_latency_s"] - local["avg_latency_s"]
+    )
+    assert server["throughput"] == local["throughput"] == []  # only when --concurrency is given
+    table = format_side_by_side(report)
+    assert "| server (HTTP) | 1 | " in table and "| in-process | 1 | " in table
+
+
+def test_a_model_name_becomes_random_default_size_weights(tmp_path):
+    from speechsynth.models.registry import load_model
+    from speechsynth.serve.client import _checkpoint_or_random
+
+    assert _checkpoint_or_random(None, tmp_path) is None
+    assert _checkpoint_or_random("griffin-lim", tmp_path) == "griffin-lim"
+    path = _checkpoint_or_random("fastspeech", tmp_path)
+    assert load_model(path).name == "fastspeech"
+    assert _checkpoint_or_random(path, tmp_path) == path  # a file stays itself

@@ -93,3 +93,23 @@ def test_generated_mels_are_what_speak_vocodes(service):
 def test_bad_mels_name_the_input(service, inputs, message):
     with pytest.raises(RequestError, match=message):
         service.parse_mels(inputs)
+
+
+def test_a_stream_is_say_streams_chunks_joined_to_the_whole(service):
+    from speechsynth.infer.voice import STREAM_CHUNK_CHARS
+    from speechsynth.text import split_sentences
+
+    text = "The first sentence is here. A second one follows it, with a comma, and then the end."
+    chunks = list(service.stream(service.parse(_text(text.encode()))))
+    assert len(chunks) == len(split_sentences(text, STREAM_CHUNK_CHARS)) >= 1
+    voice = service.voice
+    synthesizer = Synthesizer(
+        voice.model, voice.vocoder, batch_size=1, max_chars_per_chunk=STREAM_CHUNK_CHARS
+    )
+    [whole] = synthesizer.synthesize([("whole", text)])
+    np.testing.assert_array_equal(np.concatenate(chunks), whole.audio)
+
+
+def test_a_stream_takes_one_text(service):
+    with pytest.raises(RequestError, match="a streaming request holds one text"):
+        next(service.stream(service.parse(_text(b"One.", b"Two."))))
