@@ -148,19 +148,29 @@ class Synthesizer:
                 self._warn_cut_off(self._assemble(name, text, [chunk]))
             yield AudioChunk(audio, index, is_last, time.perf_counter() - started)
 
-    def _encode(self, utterances: Sequence[tuple[str, str]]) -> list[_Chunk]:
+    def check_text(self, text: str) -> None:
+        """The error `synthesize` would raise for `text` (SpeechSynthError: nothing to say, a
+        symbol the voice lacks), raised now, before any model runs."""
+        self._encode_text(self._processor(), text)
+
+    def _processor(self) -> TextProcessor:
         # A fresh processor per call: the same seed gives the same ARPAbet draws every call.
-        processor = TextProcessor.for_setup(self.acoustic_model.text_setup, seed=self.seed)
+        return TextProcessor.for_setup(self.acoustic_model.text_setup, seed=self.seed)
+
+    def _encode_text(self, processor: TextProcessor, text: str) -> list[list[int]]:
+        pieces = split_sentences(text, self.max_chars_per_chunk)
+        if not pieces:
+            raise SpeechSynthError("no text to synthesise")
+        return [processor.encode(piece) for piece in pieces]
+
+    def _encode(self, utterances: Sequence[tuple[str, str]]) -> list[_Chunk]:
+        processor = self._processor()
         chunks = []
         for index, (name, text) in enumerate(utterances):
-            pieces = split_sentences(text, self.max_chars_per_chunk)
-            if not pieces:
-                raise SpeechSynthError(f"utterance {name!r}: no text to synthesise")
-            for piece in pieces:
-                try:
-                    chunks.append(_Chunk(index, processor.encode(piece)))
-                except SpeechSynthError as error:
-                    raise SpeechSynthError(f"utterance {name!r}: {error}") from None
+            try:
+                chunks += [_Chunk(index, ids) for ids in self._encode_text(processor, text)]
+            except SpeechSynthError as error:
+                raise SpeechSynthError(f"utterance {name!r}: {error}") from None
         return chunks
 
     def _batches(self, chunks: list[_Chunk]) -> Iterator[list[_Chunk]]:

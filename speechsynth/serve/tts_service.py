@@ -53,6 +53,7 @@ class TtsService:
         self.voice = voice
         self.batch_size = batch_size
         self.max_text_chars = max_text_chars
+        self._text_checker = Synthesizer(voice.model, voice.vocoder, batch_size=1)
 
     @property
     def sampling_rate(self) -> int:
@@ -87,6 +88,10 @@ class TtsService:
                 f"TEXT[{row}]: {len(text):,} characters, over this server's limit of "
                 f"{self.max_text_chars:,} (--max-text-chars); split the text into requests"
             )
+        try:  # here, so that a text the voice cannot speak fails its own request only
+            self._text_checker.check_text(text)
+        except SpeechSynthError as error:
+            raise RequestError(f"TEXT[{row}]: {error}") from None
         return text
 
     def _controls(self, inputs: dict[str, np.ndarray | None]) -> Controls:

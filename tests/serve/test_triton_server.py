@@ -112,6 +112,7 @@ def test_serves_audio_for_each_text(served, service):
         (lambda: [text_input(http, [b"  "])], "tts", "TEXT[0]: empty"),
         (lambda: [text_input(http, [b"\xff\xfeoops"])], "tts", "TEXT[0]: not valid UTF-8"),
         (lambda: [text_input(http, [b"a" * 100_000])], "tts", "over this server's limit of 500"),
+        (lambda: [text_input(http, ["你好".encode()])], "tts", "TEXT[0]: nothing to say"),
         (lambda: [_fp32("TEXT", [[1.0]])], "tts", "TEXT"),  # wrong type: Triton refuses
         (lambda: [_fp32("PACE", [[1.0]])], "tts", "TEXT"),  # missing input
         (lambda: [text_input(http, [b"Hi."])], "vits", "vits"),  # unknown model

@@ -113,3 +113,10 @@ def test_a_stream_is_say_streams_chunks_joined_to_the_whole(service):
 def test_a_stream_takes_one_text(service):
     with pytest.raises(RequestError, match="a streaming request holds one text"):
         next(service.stream(service.parse(_text(b"One.", b"Two."))))
+
+
+def test_a_text_the_voice_cannot_speak_fails_its_own_request_only(service):
+    with pytest.raises(RequestError, match=r"TEXT\[1\]: nothing to say in '你好'"):
+        service.parse(_text(b"Fine.", "你好".encode()))
+    [(_, lengths)] = service.speak([service.parse(_text(b"Fine."))])
+    assert lengths[0, 0] > 0
