@@ -27,6 +27,7 @@ from torch import Tensor, nn
 
 from speechsynth.errors import SpeechSynthError
 from speechsynth.infer.acoustic import AcousticModel, AcousticOutput, Controls
+from speechsynth.infer.latency import LatencyStats
 from speechsynth.infer.precision import model_dtype, prepare_for_inference
 from speechsynth.infer.vocoder_interface import Vocoder
 from speechsynth.models.checkpoint import write_checkpoint
@@ -122,26 +123,6 @@ RANDOM_MODELS: dict[str, Callable[[SubjectSize], tuple[nn.Module, str]]] = {
 
 def parameter_count(model: nn.Module) -> int:
     return sum(parameter.numel() for parameter in model.parameters())
-
-
-@dataclass(frozen=True)
-class LatencyStats:
-    """Seconds over repeats: mean, standard deviation, the 90/95/99th percentiles (NVIDIA's
-    "latency confidence intervals") and the median (what speed-ups compare: a noisy neighbour
-    moves it least)."""
-
-    mean: float
-    std: float
-    p90: float
-    p95: float
-    p99: float
-    median: float
-
-    @classmethod
-    def of(cls, samples: list[float]) -> LatencyStats:
-        values = np.asarray(samples, dtype=np.float64)
-        p50, p90, p95, p99 = (float(value) for value in np.percentile(values, [50, 90, 95, 99]))
-        return cls(float(values.mean()), float(values.std()), p90, p95, p99, p50)
 
 
 @dataclass(frozen=True)

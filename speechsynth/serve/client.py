@@ -16,6 +16,7 @@ import numpy as np
 
 from speechsynth.audio.io import save_audio
 from speechsynth.errors import SpeechSynthError
+from speechsynth.infer.latency import LatencyStats
 from speechsynth.serve.repository import MODEL_NAME, STREAM_MODEL_NAME
 from speechsynth.serve.server import INSTALL_HINT
 
@@ -403,26 +404,23 @@ def _latency_report(
 ) -> dict[str, Any]:
     """The seed's benchmark lines for one client's requests (streamed: with the time to the
     first audio)."""
-    values = np.asarray([timing.latency_s for timing in timings])
-    p50, p90, p95, p99 = (float(v) for v in np.percentile(values, [50, 90, 95, 99]))
+    latency = LatencyStats.of([timing.latency_s for timing in timings])
     seconds = float(np.mean([timing.samples for timing in timings])) / client.sampling_rate
-    first = np.asarray([timing.first_audio_s for timing in timings])
+    first = LatencyStats.of([timing.first_audio_s for timing in timings])
     first_audio = {
-        "avg_time_to_first_audio_s": float(first.mean()),
-        "time_to_first_audio_interval_s": {
-            f"{q}%": float(np.percentile(first, q)) for q in (50, 90, 99)
-        },
+        "avg_time_to_first_audio_s": first.mean,
+        "time_to_first_audio_interval_s": {"50%": first.median, "90%": first.p90, "99%": first.p99},
         "longest_stall_s": max(timing.stall_s for timing in timings),
     }
     return {
         "batch_size": options.batch_size,
         "input_size": options.text_length,
-        "avg_latency_s": float(values.mean()),
-        "latency_std_s": float(values.std()),
-        "latency_interval_s": {"50%": p50, "90%": p90, "95%": p95, "99%": p99},
+        "avg_latency_s": latency.mean,
+        "latency_std_s": latency.std,
+        "latency_interval_s": latency.intervals(),
         "average_mels_generated": seconds * client.frames_per_second,
         "average_audio_generated_s": seconds,
-        "average_real_time_factor": seconds / float(values.mean()),
+        "average_real_time_factor": seconds / latency.mean,
         **(first_audio if options.stream else {}),
     }
 
