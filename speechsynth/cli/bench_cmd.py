@@ -6,7 +6,9 @@ import argparse
 import json
 from pathlib import Path
 
+from speechsynth.cli.client_cmd import add_timeout_argument
 from speechsynth.cli.help import add_command, split_names
+from speechsynth.serve.addresses import client_protocol, server_url
 
 DESCRIPTION = """\
 Measure Tacotron 2, WaveGlow, FastPitch or FastSpeech on this machine, with random weights in
@@ -206,9 +208,7 @@ def register(commands: argparse._SubParsersAction) -> None:
         action="store_true",
         help="time the same pipeline in this process instead (no server): its overhead shows",
     )
-    serve.add_argument(
-        "--timeout", type=float, default=600.0, metavar="S", help="longest wait for an answer (600)"
-    )
+    add_timeout_argument(serve)
     serve.add_argument(
         "--stream",
         action="store_true",
@@ -411,14 +411,13 @@ def run_serve_bench(args: argparse.Namespace) -> int:
         TtsClient,
         benchmark_server,
         benchmark_started_server,
-        server_url,
     )
 
     concurrency = args.concurrency or ([] if args.start_server else [1])
     options = ServerBenchOptions(
         args.runs, args.batch_size, args.text_length, tuple(concurrency), args.warmup, args.stream
     )
-    protocol = "grpc" if args.stream else args.protocol
+    protocol = client_protocol(args.protocol, args.stream)
     if args.start_server:
         report = benchmark_started_server(args.voice, args.vocoder, options, protocol, args.timeout)
         print(json.dumps(report, indent=2) if args.json else format_side_by_side(report))

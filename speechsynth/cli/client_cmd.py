@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 from speechsynth.cli.help import add_command
+from speechsynth.serve.addresses import DEFAULT_TIMEOUT_S, client_protocol, server_url
 
 DESCRIPTION = """\
 Send the phrases of PHRASES (one per line; or `name|text` lines, or NVIDIA's .tsv with a `text`
@@ -42,19 +43,28 @@ def register(commands: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--stream", action="store_true", help="stream each phrase from tts_stream (gRPC)"
     )
-    parser.add_argument(
-        "--timeout", type=float, default=600.0, metavar="S", help="longest wait for an answer (600)"
-    )
+    add_timeout_argument(parser)
     parser.add_argument("--json", action="store_true", help="print the totals as JSON")
     parser.set_defaults(run=run_client)
 
 
+def add_timeout_argument(parser: argparse.ArgumentParser) -> None:
+    """--timeout, as `client` and `bench serve` take it."""
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=DEFAULT_TIMEOUT_S,
+        metavar="S",
+        help=f"longest wait for an answer, in seconds ({DEFAULT_TIMEOUT_S:.0f})",
+    )
+
+
 def run_client(args: argparse.Namespace) -> int:
     from speechsynth.data.formats import read_phrases
-    from speechsynth.serve.client import ClientOptions, server_url, speak_phrases
+    from speechsynth.serve.client import ClientOptions, speak_phrases
 
     texts = [phrase.text for phrase in read_phrases(args.phrases)]
-    protocol = "grpc" if args.stream else args.protocol
+    protocol = client_protocol(args.protocol, args.stream)
     options = ClientOptions(
         server_url(args.url, protocol),
         protocol,

@@ -17,11 +17,9 @@ import numpy as np
 from speechsynth.audio.io import save_audio
 from speechsynth.errors import SpeechSynthError
 from speechsynth.infer.latency import LatencyStats
+from speechsynth.serve.addresses import DEFAULT_TIMEOUT_S, PROTOCOLS
 from speechsynth.serve.repository import MODEL_NAME, STREAM_MODEL_NAME
 from speechsynth.serve.server import INSTALL_HINT
-
-PROTOCOLS = ("http", "grpc")
-DEFAULT_PORTS = {"http": 8000, "grpc": 8001}  # Triton's (and `speechsynth serve`'s)
 
 
 @dataclass(frozen=True)
@@ -31,12 +29,7 @@ class ClientOptions:
     batch_size: int = 8  # texts per request
     model: str = MODEL_NAME
     stream: bool = False  # each text from `tts_stream`, chunk by chunk (gRPC)
-    timeout_s: float = 600.0  # longest wait for an answer (tritonclient's HTTP default: 60 s)
-
-
-def server_url(url: str | None, protocol: str) -> str:
-    """`url`, or the local server's port for `protocol` when none is given."""
-    return url or f"127.0.0.1:{DEFAULT_PORTS[protocol]}"
+    timeout_s: float = DEFAULT_TIMEOUT_S
 
 
 def _module(protocol: str) -> Any:
@@ -332,7 +325,7 @@ def benchmark_started_server(
     vocoder: str | None,
     options: ServerBenchOptions,
     protocol: str = "http",
-    timeout_s: float = 600.0,
+    timeout_s: float = DEFAULT_TIMEOUT_S,
 ) -> dict[str, Any]:
     """`speechsynth serve` started for `voice` and `vocoder` on free local ports, and the same
     pipeline in this process, timed side by side (`benchmark_side_by_side`): the server's

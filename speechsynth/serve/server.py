@@ -11,7 +11,6 @@ SIGTERM / SIGINT are passed on: Triton stops taking requests, finishes those in 
 
 from __future__ import annotations
 
-import ctypes
 import os
 import re
 import shutil
@@ -32,6 +31,7 @@ from types import FrameType
 from typing import Any
 
 from speechsynth.errors import SpeechSynthError
+from speechsynth.serve.libc import libc_function
 from speechsynth.serve.repository import MODEL_NAMES, RepositoryOptions, write_repository
 
 NOISE = re.compile(r"Cuda|CUDA|NVML|DCGM|pinned memory")
@@ -187,14 +187,8 @@ class TritonServer:
         return bool(counts) and counts[-1] == "0"
 
 
-def _libc_prctl() -> Callable[..., int] | None:
-    try:
-        return ctypes.CDLL(None, use_errno=True).prctl
-    except (OSError, AttributeError):  # not Linux
-        return None
-
-
-_PRCTL = _libc_prctl()  # looked up here: the child between fork and exec only calls it
+# looked up here: the child between fork and exec only calls it
+_PRCTL = libc_function("prctl", use_errno=True)
 
 
 def _stop_with_parent() -> None:

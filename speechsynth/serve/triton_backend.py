@@ -12,7 +12,6 @@ stream runs on its own thread, so that streams overlap and `execute` returns at 
 
 from __future__ import annotations
 
-import ctypes
 import json
 import logging
 import threading
@@ -25,6 +24,7 @@ import numpy as np
 from speechsynth.errors import SpeechSynthError
 from speechsynth.infer.griffin_lim_vocoder import GRIFFIN_LIM
 from speechsynth.infer.voice import load_voice
+from speechsynth.serve.libc import libc_function
 from speechsynth.serve.tts_service import RequestError, TtsService
 
 log = logging.getLogger(__name__)
@@ -149,14 +149,7 @@ class TritonPythonModel:
         log.info("speechsynth model unloaded")
 
 
-def _libc_malloc_trim() -> Callable[[int], int] | None:
-    try:
-        return ctypes.CDLL(None).malloc_trim
-    except (OSError, AttributeError):  # not glibc
-        return None
-
-
-_MALLOC_TRIM = _libc_malloc_trim()
+_MALLOC_TRIM = libc_function("malloc_trim")
 
 
 def release_freed_memory() -> None:

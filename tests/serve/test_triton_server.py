@@ -9,7 +9,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -27,27 +26,22 @@ from tritonclient.utils import InferenceServerException  # noqa: E402
 
 from speechsynth.infer.voice import load_voice  # noqa: E402
 from speechsynth.serve.repository import RepositoryOptions, write_repository  # noqa: E402
-from speechsynth.serve.server import ServerOptions, TritonServer  # noqa: E402
+from speechsynth.serve.server import TritonServer, free_port_options  # noqa: E402
 from speechsynth.serve.tts_service import TtsService  # noqa: E402
 
 MAX_TEXT_CHARS = 500
-
-
-def free_ports(count: int) -> list[int]:
-    sockets = [socket.socket() for _ in range(count)]
-    for sock in sockets:
-        sock.bind(("127.0.0.1", 0))
-    ports = [sock.getsockname()[1] for sock in sockets]
-    for sock in sockets:
-        sock.close()
-    return ports
 
 
 class Served:
     """A `speechsynth serve` process and its ports."""
 
     def __init__(self, *extra: str) -> None:
-        self.http_port, self.grpc_port, self.metrics_port = free_ports(3)
+        ports = free_port_options()
+        self.http_port, self.grpc_port, self.metrics_port = (
+            ports.http_port,
+            ports.grpc_port,
+            ports.metrics_port,
+        )
         command = [sys.executable, "-m", "speechsynth.cli", "serve", "--json"]
         command += [f"--http-port={self.http_port}", f"--grpc-port={self.grpc_port}"]
         command += [f"--metrics-port={self.metrics_port}", f"--max-text-chars={MAX_TEXT_CHARS}"]
@@ -162,8 +156,8 @@ def test_an_exported_repository_runs_on_tritonserver(tmp_path, service, tiny_hif
     assert "max_batch_size: 4" in config and 'name: "PACE"' in config
     stream_config = (repository / "tts_stream" / "config.pbtxt").read_text()
     assert "decoupled: true" in stream_config and "max_batch_size: 0" in stream_config
-    http_port, grpc_port, metrics_port = free_ports(3)
-    options = ServerOptions(http_port=http_port, grpc_port=grpc_port, metrics_port=metrics_port)
+    options = free_port_options()
+    http_port = options.http_port
     server = TritonServer(repository, tmp_path / "workspace", options)
     try:
         server.wait_ready()
@@ -244,7 +238,7 @@ def test_client_without_a_server_is_one_line(tmp_path, capsys):
 
     phrases = tmp_path / "phrases.txt"
     phrases.write_text("Hello.\n", encoding="utf-8")
-    (port,) = free_ports(1)
+    port = free_port_options().http_port
     arguments = ["client", str(phrases), "-o", str(tmp_path / "out"), "--url", f"127.0.0.1:{port}"]
     assert main(arguments) == 2
     error = capsys.readouterr().err
