@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 # Torch on 2 busy cores: spinning OpenMP threads were measured 10-50x slower here.
 export OMP_WAIT_POLICY := PASSIVE
 
-.PHONY: demo voice test test-all lint install clean
+.PHONY: demo voice test test-all bench lint install clean
 
 demo: $(STAMP)
 	$(BIN)/speechsynth say 'Hello! This is speechsynth, speaking on a plain CPU with its bundled demo voice.' -o demo.wav
@@ -25,6 +25,20 @@ test: $(STAMP)
 
 test-all: $(STAMP)
 	$(BIN)/pytest -q
+
+# The README's measured tables ("The seeds' tables, on this machine") and docs/bench/*.png,
+# remeasured here: about 15 minutes on 2 cores; keep the machine otherwise idle. The README
+# changes only when every run succeeded.
+BENCH_OUT := build/bench
+bench: $(STAMP)
+	mkdir -p $(BENCH_OUT) docs/bench
+	$(BIN)/speechsynth bench inference --generator bundled --vocoder griffin-lim \
+		--batch-sizes 1,4,8 --runtime torch,onnx --precision fp32,auto --repeats 3 \
+		--plot docs/bench/inference-bundled.png > $(BENCH_OUT)/1-inference.md
+	$(BIN)/speechsynth bench train --model fastpitch --nproc 1,2 --batch-size 4 --amp \
+		--epochs-worth 0.5 --markdown > $(BENCH_OUT)/2-train.md
+	$(BIN)/python -m speechsynth.evaluate.readme_bench README.md \
+		$(BENCH_OUT)/1-inference.md $(BENCH_OUT)/2-train.md
 
 lint: $(STAMP)
 	$(BIN)/ruff check speechsynth tests && $(BIN)/ruff format --check speechsynth tests

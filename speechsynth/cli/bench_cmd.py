@@ -4,10 +4,18 @@ from __future__ import annotations
 
 import argparse
 import json
+from collections.abc import Callable
 from pathlib import Path
 
+from speechsynth.cli.bench_inference_cmd import (
+    INFERENCE_EXAMPLES,
+    INFERENCE_HELP,
+    add_inference_arguments,
+    run_inference_bench,
+)
+from speechsynth.cli.bench_train_cmd import TRAIN_HELP, add_train_arguments, run_train_bench
 from speechsynth.cli.client_cmd import add_timeout_argument
-from speechsynth.cli.help import add_command, split_names
+from speechsynth.cli.help import add_command, positive_counts, split_names
 from speechsynth.serve.addresses import client_protocol, server_url
 
 DESCRIPTION = """\
@@ -96,7 +104,10 @@ default size, written as checkpoints for the server.
 
 Timing on a CPU: start it with OMP_WAIT_POLICY=PASSIVE in the environment when other processes
 share the cores (OpenMP reads it at start-up; busy-waiting threads otherwise slow everyone),
-keep the machine otherwise idle, and run it twice: the first run's numbers can be off."""
+keep the machine otherwise idle, and run it twice: the first run's numbers can be off.
+
+"""
+DESCRIPTION += f"\n\n{INFERENCE_HELP}\n\n{TRAIN_HELP}"
 
 EPILOG = """\
 examples:
@@ -113,7 +124,14 @@ examples:
   OMP_WAIT_POLICY=PASSIVE speechsynth bench fastpitch --precision all --threads 2 --json
   speechsynth bench serve --url 127.0.0.1:8000 --batch-size 8 --runs 100 --concurrency 1,2,4,8
   speechsynth bench serve --start-server --runs 20
-  speechsynth bench serve --start-server --voice fastpitch --vocoder waveglow --runs 2"""
+  speechsynth bench serve --start-server --voice fastpitch --vocoder waveglow --runs 2
+"""
+EPILOG += (
+    INFERENCE_EXAMPLES + "\n  speechsynth bench train --model fastpitch --nproc 1,2 --amp --json"
+)
+
+
+DECODER_STEPS = 600  # NVIDIA's Tacotron 2 benchmark: about 7 s of speech
 
 
 def _channel_counts(value: str) -> list[int]:
@@ -133,15 +151,21 @@ def register(commands: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "model",
         metavar="MODEL",
-        help="tacotron2, waveglow, fastpitch, fastspeech, or serve (a running server)",
+        help="tacotron2, waveglow, fastpitch, fastspeech; serve (a running server); inference "
+        "(generator + vocoder, text in, audio out); train (training throughput and scaling)",
     )
     parser.add_argument(
         "--checkpoint", type=Path, metavar="CKPT", help="weights to use (default: random)"
     )
     parser.add_argument(
-        "--steps", type=int, default=600, metavar="N", help="decoder steps per run (600)"
+        "--steps",
+        type=int,
+        metavar="N",
+        help=f"decoder steps per run ({DECODER_STEPS}; inference: the model's own limit)",
     )
-    parser.add_argument("--batch-size", type=int, default=1, metavar="N", help="texts per run (1)")
+    parser.add_argument(
+        "--batch-size", type=int, metavar="N", help="texts per run (1; bench train: 4 per step)"
+    )
     parser.add_argument(
         "--text-length", type=int, default=128, metavar="N", help="symbols per text (128)"
     )
@@ -169,8 +193,10 @@ def register(commands: argparse._SubParsersAction) -> None:
     )
     parser.add_argument(
         "--train-amp",
+        "--amp",
         action="store_true",
-        help="FastPitch / FastSpeech: time training steps under bf16 autocast (train --amp)",
+        help="time training steps in mixed precision too, as train --amp (bench MODEL: "
+        "FastPitch / FastSpeech; bench train: every model)",
     )
     parser.add_argument(
         "--seed", type=int, default=0, metavar="N", help="random weights and inputs (0)"
@@ -196,7 +222,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     serve.add_argument("--runs", type=int, default=1000, metavar="N", help="requests (1000)")
     serve.add_argument(
         "--concurrency",
-        type=_positive_counts,
+        type=positive_counts,
         metavar="C[,C...]",
         help="clients at once for the throughput (1; --start-server: none)",
     )
@@ -223,33 +249,37 @@ def register(commands: argparse._SubParsersAction) -> None:
         "--voice", metavar="V", help="--in-process / --start-server: the voice (bundled)"
     )
     serve.add_argument(
-        "--vocoder", metavar="VOC", help="--in-process / --start-server: its vocoder (the voice's)"
+        "--vocoder",
+        metavar="VOC",
+        help="serve --in-process / --start-server: its vocoder (the voice's); "
+        "inference: the vocoder (griffin-lim)",
     )
     parser.add_argument("--json", action="store_true", help="print one JSON object")
+    add_inference_arguments(parser)
+    add_train_arguments(parser)
     parser.set_defaults(run=run_bench)
 
 
-def _positive_counts(value: str) -> list[int]:
-    try:
-        levels = [int(item) for item in value.split(",") if item.strip()]
-    except ValueError:
-        levels = []
-    if not levels or min(levels) < 1:
-        raise argparse.ArgumentTypeError("expected positive counts, comma-separated")
-    return levels
+def batch_size(args: argparse.Namespace, default: int = 1) -> int:
+    """--batch-size, or the command's default when it is not given."""
+    return default if args.batch_size is None else args.batch_size
 
 
 def run_bench(args: argparse.Namespace) -> int:
-    if args.model == "serve":
-        return run_serve_bench(args)
+    """`bench serve | inference | train`, or one model's benchmark."""
+    return PIPELINE_BENCHMARKS.get(args.model, run_model_bench)(args)
+
+
+def run_model_bench(args: argparse.Namespace) -> int:
+    """One model's inference (and training) speed, each precision beside fp32."""
     from speechsynth.evaluate.speed import SpeedOptions, measure_speed
     from speechsynth.train.bench import training_report
 
     options = SpeedOptions(
         checkpoint=args.checkpoint,
         precisions=tuple(args.precision) if args.precision else None,
-        steps=args.steps,
-        batch_size=args.batch_size,
+        steps=DECODER_STEPS if args.steps is None else args.steps,
+        batch_size=batch_size(args),
         text_length=args.text_length,
         repeats=args.repeats,
         seed=args.seed,
@@ -415,7 +445,7 @@ def run_serve_bench(args: argparse.Namespace) -> int:
 
     concurrency = args.concurrency or ([] if args.start_server else [1])
     options = ServerBenchOptions(
-        args.runs, args.batch_size, args.text_length, tuple(concurrency), args.warmup, args.stream
+        args.runs, batch_size(args), args.text_length, tuple(concurrency), args.warmup, args.stream
     )
     protocol = client_protocol(args.protocol, args.stream)
     if args.start_server:
@@ -427,7 +457,7 @@ def run_serve_bench(args: argparse.Namespace) -> int:
         report = benchmark_server(lambda: speaker, options)
     else:
         client_options = ClientOptions(
-            server_url(args.url, protocol), protocol, args.batch_size, timeout_s=args.timeout
+            server_url(args.url, protocol), protocol, batch_size(args), timeout_s=args.timeout
         )
         report = benchmark_server(lambda: TtsClient(client_options), options)
     report["in_process"] = args.in_process
@@ -496,3 +526,11 @@ def format_serve_report(report: dict) -> str:
             f"({level['requests']} requests)"
         )
     return "\n".join(lines)
+
+
+# `bench NAME` for the benchmarks of more than one model; any other NAME is one model's
+PIPELINE_BENCHMARKS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "serve": run_serve_bench,
+    "inference": run_inference_bench,
+    "train": run_train_bench,
+}

@@ -28,6 +28,17 @@ def split_names(value: str) -> list[str]:
     return [name.strip() for name in value.split(",") if name.strip()]
 
 
+def positive_counts(value: str) -> list[int]:
+    """An argparse type: comma-separated whole numbers of at least 1 (1,2,4)."""
+    try:
+        counts = [int(item) for item in value.split(",") if item.strip()]
+    except ValueError:
+        counts = []
+    if not counts or min(counts) < 1:
+        raise argparse.ArgumentTypeError("expected positive counts, comma-separated (1,2,4)")
+    return counts
+
+
 def add_cleaners_option(parser: argparse.ArgumentParser) -> None:
     """`--cleaners a,b` (repeatable); unset means DEFAULT_CLEANERS. Read it with `cleaner_names`.
 

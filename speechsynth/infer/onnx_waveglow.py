@@ -17,6 +17,7 @@ from speechsynth.audio.config import MelConfig
 from speechsynth.errors import SpeechSynthError
 from speechsynth.infer.chunked_vocoding import Chunking, utterance_noise, vocode_utterances
 from speechsynth.infer.onnx_runtime import OnnxExport
+from speechsynth.infer.stage_clock import timed_stage
 from speechsynth.infer.vocoder_interface import Vocoder, VocoderOptions
 from speechsynth.models.export_manifest import MANIFEST_NAME
 
@@ -86,7 +87,8 @@ class OnnxWaveGlowVocoder(Vocoder):
 
     def _denoise(self, audio: np.ndarray) -> np.ndarray:
         strength = np.array([self.denoiser_strength], np.float32)
-        (denoised,) = self.denoiser.run(None, {"audio": audio, "strength": strength})
+        with timed_stage("denoiser"):
+            (denoised,) = self.denoiser.run(None, {"audio": audio, "strength": strength})
         return denoised
 
 

@@ -19,6 +19,7 @@ import numpy as np
 
 from speechsynth.errors import SpeechSynthError
 from speechsynth.infer.acoustic import AcousticModel, Controls, pad_ids
+from speechsynth.infer.stage_clock import timed_stage
 from speechsynth.infer.vocoder_interface import SILENCE_LOG_MEL, Vocoder
 from speechsynth.text import TextProcessor, split_sentences
 
@@ -166,11 +167,12 @@ class Synthesizer:
     def _encode(self, utterances: Sequence[tuple[str, str]]) -> list[_Chunk]:
         processor = self._processor()
         chunks = []
-        for index, (name, text) in enumerate(utterances):
-            try:
-                chunks += [_Chunk(index, ids) for ids in self._encode_text(processor, text)]
-            except SpeechSynthError as error:
-                raise SpeechSynthError(f"utterance {name!r}: {error}") from None
+        with timed_stage("text"):
+            for index, (name, text) in enumerate(utterances):
+                try:
+                    chunks += [_Chunk(index, ids) for ids in self._encode_text(processor, text)]
+                except SpeechSynthError as error:
+                    raise SpeechSynthError(f"utterance {name!r}: {error}") from None
         return chunks
 
     def _batches(self, chunks: list[_Chunk]) -> Iterator[list[_Chunk]]:
@@ -181,8 +183,12 @@ class Synthesizer:
     def _run_batch(self, batch: list[_Chunk], vocode: bool = True) -> None:
         ids, lengths = pad_ids([chunk.ids for chunk in batch])
         started = time.perf_counter()
-        output = self.acoustic_model.generate(ids, lengths, self.controls, self.seed)
-        audios = self.vocoder(output.mels, output.mel_lengths) if vocode else [None] * len(batch)
+        with timed_stage("generator"):
+            output = self.acoustic_model.generate(ids, lengths, self.controls, self.seed)
+        audios: list = [None] * len(batch)
+        if vocode:
+            with timed_stage("vocoder"):
+                audios = self.vocoder(output.mels, output.mel_lengths)
         elapsed = time.perf_counter() - started
         frames = [int(length) for length in output.mel_lengths]
         for i, chunk in enumerate(batch):

@@ -19,6 +19,7 @@ from speechsynth.audio.stft import STFT
 from speechsynth.errors import SpeechSynthError
 from speechsynth.infer.chunked_vocoding import Chunking, utterance_noise, vocode_utterances
 from speechsynth.infer.precision import refuse_slow_bf16, resolve_precision
+from speechsynth.infer.stage_clock import timed_stage
 from speechsynth.infer.vocoder_interface import Vocoder
 from speechsynth.models.denoiser import DEFAULT_STRENGTH, STFT_SETTINGS, Denoiser, waveglow_denoiser
 from speechsynth.models.hifigan import HiFiGanGenerator
@@ -216,8 +217,9 @@ class WaveGlowVocoder(NetworkVocoder):
         return audio.float().cpu().numpy()
 
     def _denoise(self, audio: np.ndarray) -> np.ndarray:
-        denoised = self.denoiser(torch.from_numpy(audio).to(self.device), self.denoiser_strength)
-        return denoised.cpu().numpy()
+        with timed_stage("denoiser"):
+            tensor = torch.from_numpy(audio).to(self.device)
+            return self.denoiser(tensor, self.denoiser_strength).cpu().numpy()
 
 
 # ----------------------------------------------------------------------------- HiFi-GAN
@@ -279,5 +281,6 @@ class HiFiGanVocoder(NetworkVocoder):
         with torch.no_grad():
             audio = self.model.infer(mels.to(self.device)).float()
             if self.denoiser_strength > 0:
-                audio = self.denoiser(audio, self.denoiser_strength)
+                with timed_stage("denoiser"):
+                    audio = self.denoiser(audio, self.denoiser_strength)
         return audio.clamp(-1.0, 1.0)

@@ -20,6 +20,7 @@ from speechsynth.infer.latency import LatencyStats
 from speechsynth.serve.addresses import DEFAULT_TIMEOUT_S, PROTOCOLS
 from speechsynth.serve.repository import MODEL_NAME, STREAM_MODEL_NAME
 from speechsynth.serve.server import INSTALL_HINT
+from speechsynth.text.benchmark import benchmark_text
 
 
 @dataclass(frozen=True)
@@ -227,22 +228,6 @@ def timed_speak(client: Any, texts: list[str]) -> tuple[list[np.ndarray], float]
     started = time.perf_counter()
     audio = client.speak(texts)
     return audio, time.perf_counter() - started
-
-
-BENCHMARK_PARAGRAPH = (
-    "The quick brown fox jumps over the lazy dog while the early bird catches the worm, and "
-    "a stitch in time saves nine when every cloud has a silver lining for those who wait in "
-    "patience for the morning light to come over the hills and the quiet sea."
-)
-
-
-def benchmark_text(length: int) -> str:
-    """An English text of exactly `length` characters ending in a period (the seed's
-    benchmark sends one 128-character text)."""
-    if length < 2:
-        raise SpeechSynthError("--text-length must be at least 2")
-    repeated = (BENCHMARK_PARAGRAPH + " ") * (length // len(BENCHMARK_PARAGRAPH) + 1)
-    return repeated[: length - 1].rstrip().ljust(length - 1, "a") + "."
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,11 @@
 One step is what the trainer does per batch, on random mels and texts of fixed sizes (NVIDIA
 reports training speed in mel frames per second). Tacotron 2: teacher-forced forward, NVIDIA's
 loss, backward, clipping at 1.0 and an Adam step (lr 1e-3, weight decay 1e-6). FastPitch: see
-`bench_fastpitch_training`.
+`bench_fastpitch_training`. WaveGlow (`waveglow_subject`, audio samples): the flow's NLL on
+random mels and audio segments, Adam (lr 1e-4), no clipping.
+
+The pieces are shared with the multi-process benchmark (`train.scaling`): a `TrainingSubject`
+(random batch, loss, optimizer, clipping) per model in `TRAINING_SUBJECTS`, and `training_step`.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ import torch
 from torch import Tensor, nn
 
 from speechsynth.audio.pitch import frame_energy
+from speechsynth.data.audio_mel import AudioMelBatch
 from speechsynth.data.text_mel import TextMelBatch
 from speechsynth.data.text_mel_pitch import FastPitchBatch, TextMelDurationBatch, cached_prior
 from speechsynth.errors import SpeechSynthError
@@ -35,6 +40,7 @@ from speechsynth.train.fastpitch import FASTPITCH_RECIPE, FastPitchTask
 from speechsynth.train.fastspeech import FASTSPEECH_RECIPE, FastSpeechTask
 from speechsynth.train.optimizers import build_optimizer
 from speechsynth.train.tacotron2 import forward_with_loss
+from speechsynth.train.waveglow import WaveGlowTask
 
 
 @dataclass(frozen=True)
@@ -69,19 +75,34 @@ def _random_batch(
     )
 
 
-def _training_step(
+def mixed_precision(device: torch.device, enabled: bool) -> torch.autocast:
+    """The trainer's --amp: fp16 autocast on CUDA (with a GradScaler), bf16 autocast on CPU."""
+    dtype = torch.float16 if device.type == "cuda" else torch.bfloat16
+    return torch.autocast(device.type, dtype=dtype, enabled=enabled)
+
+
+def training_step(
     model: nn.Module,
     optimizer: torch.optim.Optimizer,
     loss_fn: Callable[[nn.Module], Tensor],
     clip: float = 1.0,
     amp: bool = False,
+    scaler: torch.amp.GradScaler | None = None,
 ) -> None:
+    """One optimizer step as the trainer takes it; `scaler`: fp16 loss scaling (CUDA --amp)."""
     optimizer.zero_grad(set_to_none=True)
-    with torch.autocast("cpu", dtype=torch.bfloat16, enabled=amp):
+    with mixed_precision(next(model.parameters()).device, amp):
         loss = loss_fn(model)
-    loss.backward()
+    if scaler is None:
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), clip)
+        optimizer.step()
+        return
+    scaler.scale(loss).backward()
+    scaler.unscale_(optimizer)
     torch.nn.utils.clip_grad_norm_(model.parameters(), clip)
-    optimizer.step()
+    scaler.step(optimizer)
+    scaler.update()
 
 
 def _time_training(
@@ -94,11 +115,11 @@ def _time_training(
     amp: bool = False,
 ) -> list[float]:
     for _ in range(warmup_steps):
-        _training_step(model, optimizer, loss_fn, clip, amp)
+        training_step(model, optimizer, loss_fn, clip, amp)
     seconds = []
     for _ in range(steps):
         started = time.perf_counter()
-        _training_step(model, optimizer, loss_fn, clip, amp)
+        training_step(model, optimizer, loss_fn, clip, amp)
         seconds.append(time.perf_counter() - started)
     return seconds
 
@@ -117,6 +138,41 @@ def _result(batch_size, mel_frames, text_length, seconds: list[float]) -> Traini
     )
 
 
+class TrainingSubject(NamedTuple):
+    """What `training_step` needs to train one model on one random batch."""
+
+    loss_fn: Callable[[nn.Module], Tensor]  # (the model or its DDP wrapper) -> the loss
+    optimizer: torch.optim.Optimizer
+    clip: float  # the gradient-norm clipping threshold
+    items: int  # mel frames (WaveGlow: audio samples) in the batch
+
+
+def _device_of(model: nn.Module) -> torch.device:
+    return next(model.parameters()).device
+
+
+def _check_sizes(*sizes: int) -> None:
+    if min(sizes) < 1:
+        raise SpeechSynthError("batch size, mel frames, text length and steps must be at least 1")
+
+
+def tacotron2_subject(
+    model: nn.Module, batch_size: int, mel_frames: int, text_length: int, seed: int
+) -> TrainingSubject:
+    """Tacotron 2, teacher-forced on random mels: NVIDIA's loss, clipping at 1.0 and Adam
+    (lr 1e-3, weight decay 1e-6)."""
+    config = model.config
+    batch = _random_batch(
+        batch_size, mel_frames, text_length, config.n_mel_channels, config.n_symbols, seed
+    ).to(_device_of(model))
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3, weight_decay=1e-6)
+
+    def loss_fn(trainee: nn.Module) -> Tensor:
+        return forward_with_loss(trainee, batch)[1][0]
+
+    return TrainingSubject(loss_fn, optimizer, 1.0, batch_size * mel_frames)
+
+
 def bench_tacotron2_training(
     model: Tacotron2,
     *,
@@ -129,19 +185,12 @@ def bench_tacotron2_training(
 ) -> TrainingBenchResult:
     """Time `steps` training steps (after `warmup_steps` untimed ones) on a copy of `model`;
     the model itself is left untouched."""
-    if min(batch_size, mel_frames, text_length, steps) < 1:
-        raise SpeechSynthError("batch size, mel frames, text length and steps must be at least 1")
+    _check_sizes(batch_size, mel_frames, text_length, steps)
     trainee = copy.deepcopy(model).train()
-    config = trainee.config
-    batch = _random_batch(
-        batch_size, mel_frames, text_length, config.n_mel_channels, config.n_symbols, seed
+    subject = tacotron2_subject(trainee, batch_size, mel_frames, text_length, seed)
+    seconds = _time_training(
+        trainee, subject.optimizer, subject.loss_fn, subject.clip, steps, warmup_steps
     )
-    optimizer = torch.optim.Adam(trainee.parameters(), lr=1e-3, weight_decay=1e-6)
-
-    def loss_fn(trainee: nn.Module) -> Tensor:
-        return forward_with_loss(trainee, batch)[1][0]
-
-    seconds = _time_training(trainee, optimizer, loss_fn, 1.0, steps, warmup_steps)
     return _result(batch_size, mel_frames, text_length, seconds)
 
 
@@ -169,20 +218,14 @@ def random_fastpitch_batch(
     )
 
 
-def _bench_task_training(
-    task: Any,
-    trainee: nn.Module,
-    batch: Any,
-    recipe: dict,
-    steps: int,
-    warmup_steps: int,
-    amp: bool,
-) -> list[float]:
-    """Seconds per training step of `task` on `batch`, with the optimizer, betas, eps, weight
-    decay and clipping of the model's recipe (`recipe`: its `train` section)."""
+def _task_subject(
+    task: Any, model: nn.Module, batch: Any, recipe: dict, items: int
+) -> TrainingSubject:
+    """`task`'s loss on `batch`, with the optimizer, betas, eps, weight decay and clipping of
+    the model's recipe (`recipe`: its `train` section)."""
     optimizer = build_optimizer(
         recipe.get("optimizer", "adam"),
-        trainee.parameters(),
+        model.parameters(),
         1e-3,
         tuple(recipe["betas"]),
         recipe["eps"],
@@ -192,13 +235,88 @@ def _bench_task_training(
     def loss_fn(trainee: nn.Module) -> Tensor:
         return task.compute_loss(trainee, batch)[0]
 
-    clip = recipe["grad_clip_thresh"]
-    return _time_training(trainee, optimizer, loss_fn, clip, steps, warmup_steps, amp)
+    return TrainingSubject(loss_fn, optimizer, recipe["grad_clip_thresh"], items)
 
 
-def _check_sizes(*sizes: int) -> None:
-    if min(sizes) < 1:
-        raise SpeechSynthError("batch size, mel frames, text length and steps must be at least 1")
+def fastpitch_subject(
+    model: nn.Module, batch_size: int, mel_frames: int, text_length: int, seed: int
+) -> TrainingSubject:
+    """FastPitch with NVIDIA's recipe: its loss (with the learned aligner and its alignment
+    search when the model has one), clipping at 1000 and a LAMB step."""
+    batch = random_fastpitch_batch(model.config, batch_size, mel_frames, text_length, seed)
+    return _task_subject(
+        FastPitchTask(),
+        model,
+        batch.to(_device_of(model)),
+        FASTPITCH_RECIPE["train"],
+        batch_size * mel_frames,
+    )
+
+
+def fastspeech_subject(
+    model: nn.Module, batch_size: int, mel_frames: int, text_length: int, seed: int
+) -> TrainingSubject:
+    """FastSpeech with NVIDIA's recipe: teacher durations (even ones adding up to
+    `mel_frames`), its loss, the gradient norm (no clipping: NVIDIA clips none) and Adam."""
+    config = model.config
+    batch = TextMelDurationBatch(
+        utterance_ids=[f"random{index}" for index in range(batch_size)],
+        text=random_text(batch_size, text_length, config.n_symbols, seed),
+        text_lengths=torch.full((batch_size,), text_length, dtype=torch.long),
+        mels=random_log_mel(batch_size, mel_frames, config.n_mels, seed),
+        mel_lengths=torch.full((batch_size,), mel_frames, dtype=torch.long),
+        durations=forced_durations(batch_size, text_length, mel_frames),
+    ).to(_device_of(model))
+    return _task_subject(
+        FastSpeechTask(), model, batch, FASTSPEECH_RECIPE["train"], batch_size * mel_frames
+    )
+
+
+def waveglow_subject(
+    model: nn.Module, batch_size: int, segment_length: int, text_length: int, seed: int
+) -> TrainingSubject:
+    """WaveGlow with NVIDIA's recipe on random audio segments of `segment_length` samples and
+    speech-like log-mels covering them: the flow's NLL, Adam (lr 1e-4, no weight decay) and no
+    clipping (NVIDIA's threshold is float32's max). `text_length` is unused (no text)."""
+    if segment_length < model.config.n_group:
+        raise SpeechSynthError(
+            f"WaveGlow trains on segments of at least {model.config.n_group} audio samples, "
+            f"got {segment_length}"
+        )
+    generator = torch.Generator().manual_seed(seed)
+    hop_length = model.upsample.stride[0]
+    frames = 1 + segment_length // hop_length  # as AudioMelDataset cuts them
+    batch = AudioMelBatch(
+        mels=random_log_mel(batch_size, frames, model.config.n_mel_channels, seed),
+        audio=torch.rand(batch_size, segment_length, generator=generator) - 0.5,
+    ).to(_device_of(model))
+    recipe = WaveGlowTask.default_overrides["train"]
+    optimizer = torch.optim.Adam(
+        model.parameters(), lr=recipe["learning_rate"], weight_decay=recipe["weight_decay"]
+    )
+    task = WaveGlowTask()
+
+    def loss_fn(trainee: nn.Module) -> Tensor:
+        return task.compute_loss(trainee, batch)[0]
+
+    return TrainingSubject(loss_fn, optimizer, recipe["grad_clip_thresh"], batch.n_samples)
+
+
+# (model, batch size, mel frames or audio samples per utterance, text length, seed) -> subject
+TRAINING_SUBJECTS: dict[str, Callable[[nn.Module, int, int, int, int], TrainingSubject]] = {
+    "tacotron2": tacotron2_subject,
+    "fastpitch": fastpitch_subject,
+    "fastspeech": fastspeech_subject,
+    "waveglow": waveglow_subject,
+}
+
+
+def _bench_subject(
+    subject: TrainingSubject, trainee: nn.Module, steps: int, warmup_steps: int, amp: bool
+) -> list[float]:
+    return _time_training(
+        trainee, subject.optimizer, subject.loss_fn, subject.clip, steps, warmup_steps, amp
+    )
 
 
 def bench_fastpitch_training(
@@ -212,17 +330,13 @@ def bench_fastpitch_training(
     seed: int = 0,
     amp: bool = False,
 ) -> TrainingBenchResult:
-    """Time FastPitch training steps as the trainer takes them with NVIDIA's recipe: forward
-    (with the learned aligner and its alignment search when the model has one), NVIDIA's loss,
-    backward, clipping at 1000 and a LAMB step, on a copy of `model`; `amp`: bf16 autocast
-    (the trainer's --amp on CPU)."""
+    """Time FastPitch training steps as the trainer takes them with NVIDIA's recipe
+    (`fastpitch_subject`) on a copy of `model`; `amp`: bf16 autocast (the trainer's --amp on
+    CPU)."""
     _check_sizes(batch_size, mel_frames, text_length, steps)
     trainee = copy.deepcopy(model).train()
-    batch = random_fastpitch_batch(trainee.config, batch_size, mel_frames, text_length, seed)
-    recipe = FASTPITCH_RECIPE["train"]
-    seconds = _bench_task_training(
-        FastPitchTask(), trainee, batch, recipe, steps, warmup_steps, amp
-    )
+    subject = fastpitch_subject(trainee, batch_size, mel_frames, text_length, seed)
+    seconds = _bench_subject(subject, trainee, steps, warmup_steps, amp)
     return _result(batch_size, mel_frames, text_length, seconds)
 
 
@@ -237,24 +351,12 @@ def bench_fastspeech_training(
     seed: int = 0,
     amp: bool = False,
 ) -> TrainingBenchResult:
-    """Time FastSpeech training steps as the trainer takes them with NVIDIA's recipe: forward
-    with teacher durations (even ones adding up to `mel_frames`), NVIDIA's loss, backward, the
-    gradient norm (no clipping: NVIDIA clips none) and an Adam step, on a copy of `model`."""
+    """Time FastSpeech training steps as the trainer takes them with NVIDIA's recipe
+    (`fastspeech_subject`) on a copy of `model`."""
     _check_sizes(batch_size, mel_frames, text_length, steps)
     trainee = copy.deepcopy(model).train()
-    config = trainee.config
-    batch = TextMelDurationBatch(
-        utterance_ids=[f"random{index}" for index in range(batch_size)],
-        text=random_text(batch_size, text_length, config.n_symbols, seed),
-        text_lengths=torch.full((batch_size,), text_length, dtype=torch.long),
-        mels=random_log_mel(batch_size, mel_frames, config.n_mels, seed),
-        mel_lengths=torch.full((batch_size,), mel_frames, dtype=torch.long),
-        durations=forced_durations(batch_size, text_length, mel_frames),
-    ).to(next(trainee.parameters()).device)
-    recipe = FASTSPEECH_RECIPE["train"]
-    seconds = _bench_task_training(
-        FastSpeechTask(), trainee, batch, recipe, steps, warmup_steps, amp
-    )
+    subject = fastspeech_subject(trainee, batch_size, mel_frames, text_length, seed)
+    seconds = _bench_subject(subject, trainee, steps, warmup_steps, amp)
     return _result(batch_size, mel_frames, text_length, seconds)
 
 
