@@ -27,15 +27,17 @@ test-all: $(STAMP)
 	$(BIN)/pytest -q
 
 # The README's measured tables ("The seeds' tables, on this machine") and docs/bench/*.png,
-# remeasured here: about 15 minutes on 2 cores; keep the machine otherwise idle. The README
-# changes only when every run succeeded.
+# remeasured here: about 10 minutes on 2 cores; keep the machine otherwise idle. The README
+# changes only when every run succeeded. Mixed-precision training is left out unless asked
+# for (make bench BENCH_AMP=--amp): a CPU without native bfloat16 emulates it, >7x slower.
 BENCH_OUT := build/bench
+BENCH_AMP ?=
 bench: $(STAMP)
 	mkdir -p $(BENCH_OUT) docs/bench
 	$(BIN)/speechsynth bench inference --generator bundled --vocoder griffin-lim \
 		--batch-sizes 1,4,8 --runtime torch,onnx --precision fp32,auto --repeats 3 \
 		--plot docs/bench/inference-bundled.png > $(BENCH_OUT)/1-inference.md
-	$(BIN)/speechsynth bench train --model fastpitch --nproc 1,2 --batch-size 4 --amp \
+	$(BIN)/speechsynth bench train --model fastpitch --nproc 1,2 --batch-size 4 $(BENCH_AMP) \
 		--epochs-worth 0.5 --markdown > $(BENCH_OUT)/2-train.md
 	$(BIN)/python -m speechsynth.evaluate.readme_bench README.md \
 		$(BENCH_OUT)/1-inference.md $(BENCH_OUT)/2-train.md

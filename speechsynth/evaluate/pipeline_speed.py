@@ -11,7 +11,8 @@ audio length and the average real-time factor (audio seconds per second of laten
 utterance, as the seeds compute it).
 
 Generators and vocoders are model names (random weights at NVIDIA's default size, written as
-checkpoints to a scratch directory), `bundled` (the demo voice's checkpoint), `griffin-lim`,
+checkpoints to a scratch directory), `bundled` (the demo voice: its checkpoint for torch, the
+export it ships for onnx), `griffin-lim`,
 checkpoint files or export directories. The onnx runtime exports a checkpoint once, as
 `speechsynth export` does; an export directory runs on ONNX Runtime only.
 """
@@ -44,13 +45,15 @@ from speechsynth.infer.runtimes import RuntimeOptions, load_vocoder, open_acoust
 from speechsynth.infer.stage_clock import StageClock
 from speechsynth.infer.synthesizer import SynthesisResult, Synthesizer
 from speechsynth.infer.vocoder_interface import Vocoder, VocoderOptions
-from speechsynth.infer.voice import bundled_checkpoint_path
+from speechsynth.infer.voice import bundled_checkpoint_path, bundled_voice_path
 from speechsynth.text.benchmark import benchmark_text
 
 BUNDLED = "bundled"
 RUNTIMES = ("torch", "onnx")
 PRECISIONS = ("fp32", "bf16", "int8", "auto")
 STAGES = ("text", "generator", "vocoder", "denoiser")
+# An ONNX export describes its precision as the bench's ONNX options are named
+EXPORT_PRECISION_NAMES = {"onnx": "fp32", "onnx-int8": "int8"}
 # A vocoder has no int8: an int8 row runs its vocoder at fp32.
 VOCODER_PRECISION = {"int8": "fp32"}
 
@@ -143,7 +146,8 @@ class ModelFiles:
             if options.vocoder == GRIFFIN_LIM
             else self._source(options.vocoder, "vocoder")
         )
-        self.exports: dict[Path, Path] = {}
+        # the demo voice ships its export: the onnx runtime runs what `say` runs
+        self.exports: dict[Path, Path] = {bundled_checkpoint_path(): bundled_voice_path()}
 
     def _source(self, spec: str, role: str) -> Path:
         if spec == BUNDLED:
@@ -194,6 +198,7 @@ def _row_or_skip(
 def ran_precisions(synthesizer: Synthesizer) -> tuple[str, str]:
     """(the generator's, the vocoder's) precision as built ("-": none to choose, Griffin-Lim)."""
     generator = synthesizer.acoustic_model.describe().get("precision", "-")
+    generator = EXPORT_PRECISION_NAMES.get(generator, generator)
     return generator, getattr(synthesizer.vocoder, "precision", "-")
 
 

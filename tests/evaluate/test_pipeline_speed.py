@@ -135,6 +135,7 @@ def test_torch_and_onnx_runtimes_make_the_same_frames(runtime_reports):
         rows = _rows(report, runtime, "fp32")
         for row in rows:
             check_seed_columns(row, repeats=1)
+            assert row["generator_precision"] == "fp32"  # an export names itself "onnx"
         frames[runtime] = [row["avg_mels_generated"] for row in rows]
     assert frames["torch"] == frames["onnx"] and min(frames["torch"]) > 0
 
@@ -306,3 +307,18 @@ def test_tacotron2_with_hifigan_and_a_step_limit(tmp_path):
     assert fp32["avg_mels_generated"] <= 20 and fp32["stage_seconds"]["denoiser"] == 0.0
     assert int8["generator_precision"] == "int8" and int8["vocoder_precision"] == "fp32"
     assert int8["speedup_vs_fp32"] == pytest.approx(fp32["latency_mean_s"] / int8["latency_mean_s"])
+
+
+def test_the_bundled_voice_runs_its_shipped_export_on_onnx_runtime(monkeypatch):
+    from speechsynth.evaluate import pipeline_speed
+
+    def no_export(*arguments):
+        raise AssertionError("the bundled voice was exported again")
+
+    monkeypatch.setattr(pipeline_speed, "export_checkpoint", no_export)
+    options = InferenceBenchOptions(
+        batch_sizes=(1,), runtimes=("torch", "onnx"), text_length=12, repeats=1, warmup=0
+    )
+    rows = [row for row in measure_pipeline_speed(options)["rows"] if "skipped" not in row]
+    assert [row["runtime"] for row in rows] == ["torch", "onnx"]
+    assert rows[0]["avg_mels_generated"] == rows[1]["avg_mels_generated"] > 0
