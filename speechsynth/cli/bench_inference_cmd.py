@@ -11,8 +11,9 @@ from speechsynth.cli.help import positive_counts, split_names
 INFERENCE_HELP = """\
 inference: text in, audio out, as NVIDIA's seeds time it. --generator G (a text-to-mel model)
 and --vocoder V each take a model name (tacotron2, fastpitch, fastspeech; waveglow: random
-weights at NVIDIA's default size), `bundled` (the demo voice; the default generator),
-`griffin-lim` (the default vocoder), a checkpoint or an export directory. For every --runtime
+weights at NVIDIA's default size), `bundled` (the demo voice, the default generator: its
+checkpoint on torch, the export it ships on onnx), `griffin-lim` (the default vocoder), a
+checkpoint or an export directory. For every --runtime
 (torch, onnx: the checkpoint exported once, as `speechsynth export` does, run by ONNX Runtime
 on the CPU in fp32) x --precision (fp32, bf16, int8, auto: each model's default here; a
 vocoder has no int8 and runs an int8 row at fp32) x --batch-sizes (1,4,8), the synthesizer
