@@ -19,8 +19,8 @@ from speechsynth.cli.help import add_command, positive_counts, split_names
 from speechsynth.serve.addresses import client_protocol, server_url
 
 DESCRIPTION = """\
-Measure Tacotron 2, WaveGlow, FastPitch or FastSpeech on this machine, with random weights in
-NVIDIA's default configuration or the weights of --checkpoint.
+Measure Tacotron 2, WaveGlow, FastPitch, FastSpeech or HiFi-GAN on this machine, with random
+weights in NVIDIA's default configuration or the weights of --checkpoint.
 
 Tacotron 2 (28M parameters) inference: each of --repeats runs synthesises --batch-size random
 texts of --text-length symbols for exactly --steps decoder steps (the stop gate is ignored),
@@ -66,6 +66,11 @@ flow does real work), each of --repeats runs vocodes --batch-size random log-mel
 samples per second and the real-time factor (seconds of audio per second; NVIDIA's RTF).
 --precision fp32, bf16 and/or onnx; each other precision reports the relative RMS difference
 of its audio from fp32's (same mels, same noise). No training part.
+
+HiFi-GAN: NVIDIA's V1 generator (random weights, or --checkpoint in NVIDIA's or jik876's
+layout), weight norm folded, no denoiser (as NVIDIA's inference), vocoding as WaveGlow above at
+each --precision (fp32, bf16); then WaveGlow-256 at fp32 on the same mels in the same run, the
+comparison NVIDIA's CPU users make. The summary's last column names the model.
 
 FastPitch / FastSpeech: each of --repeats calls reads --batch-size random texts of
 --text-length symbols; reported: latency (mean, std, percentiles), mel frames per second, the
@@ -151,7 +156,8 @@ def register(commands: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "model",
         metavar="MODEL",
-        help="tacotron2, waveglow, fastpitch, fastspeech; serve (a running server); inference "
+        help="tacotron2, waveglow, fastpitch, fastspeech, hifigan; serve (a running server); "
+        "inference "
         "(generator + vocoder, text in, audio out); train (training throughput and scaling)",
     )
     parser.add_argument(
@@ -313,14 +319,18 @@ def format_any_report(report: dict) -> str:
 
 def format_summary(report: dict) -> str:
     """The `results` as a table: one line per option measured."""
+    models = {result.get("model") for result in report["results"]}
+    last_column = "model" if len(models) > 1 else "durations"
     lines = [
         f"summary (default precision here: {report['default_precision']}):",
         f"  {'precision':9s} {'threads':>7s} {'latency s (median)':>18s} {'speed-up':>8s} "
-        f"{'rel. RMS error':>14s} {'durations':>9s}",
+        f"{'rel. RMS error':>14s} {last_column:>9s}",
     ]
     for result in report["results"]:
         same = result.get("durations_identical")
         durations = "-" if same is None else ("same" if same else "CHANGED")
+        if len(models) > 1:  # bench hifigan: WaveGlow's row beside it
+            durations = result["model"]
         lines.append(
             f"  {result['precision']:9s} {result['threads']:7d} {result['latency_s']:18.4f} "
             f"{_cell(result['speedup_vs_fp32'], '.2f', 7)}x "
@@ -383,7 +393,7 @@ def format_waveglow_report(report: dict) -> str:
     for run in report["runs"]:
         first = run["inference"][0]
         lines += [
-            f"waveglow {run['channels']} channels, weights: {run['weights']}, "
+            f"{run['label']}, weights: {run['weights']}, "
             f"{run['parameters'] / 1e6:.1f}M parameters, {report['threads']} thread(s)",
             f"vocoding: batch {first['batch_size']}, {first['mel_frames']} mel frames "
             f"({first['samples']:,} samples), {first['repeats']} repeats",

@@ -10,8 +10,8 @@ from speechsynth.cli.help import positive_counts, split_names
 
 INFERENCE_HELP = """\
 inference: text in, audio out, as NVIDIA's seeds time it. --generator G (a text-to-mel model)
-and --vocoder V each take a model name (tacotron2, fastpitch, fastspeech; waveglow: random
-weights at NVIDIA's default size), `bundled` (the demo voice, the default generator: its
+and --vocoder V each take a model name (tacotron2, fastpitch, fastspeech; waveglow, hifigan:
+random weights at NVIDIA's default size), `bundled` (the demo voice, the default generator: its
 checkpoint on torch, the export it ships on onnx), `griffin-lim` (the default vocoder), a
 checkpoint or an export directory. For every --runtime
 (torch, onnx: the checkpoint exported once, as `speechsynth export` does, run by ONNX Runtime

@@ -45,9 +45,10 @@ from speechsynth.infer.precision import default_precision_for, runs_well
 from speechsynth.infer.runtimes import RuntimeOptions, open_acoustic_model, open_vocoder
 from speechsynth.infer.torch_runtime import TorchRuntime
 from speechsynth.infer.vocoder_interface import VocoderOptions
-from speechsynth.infer.vocoders import WaveGlowVocoder
+from speechsynth.infer.vocoders import HiFiGanVocoder, WaveGlowVocoder
 from speechsynth.models.fastpitch import FastPitch
 from speechsynth.models.fastspeech import FastSpeech
+from speechsynth.models.hifigan import HiFiGanGenerator
 from speechsynth.models.registry import LoadedModel
 from speechsynth.models.tacotron2 import Tacotron2
 from speechsynth.models.waveglow import WaveGlow
@@ -157,6 +158,7 @@ def summary_results(report: dict[str, Any]) -> list[dict[str, Any]]:
                 "relative_rms_error": 0.0 if row["precision"] == "fp32" else error,
             }
             if report["report"] == "vocoder":
+                entry["model"] = run["model"]
                 entry["channels"] = run["channels"]
             elif report["report"] == "parallel":
                 fp32 = row["precision"] == "fp32"
@@ -247,15 +249,63 @@ def waveglow_speed(name: str, options: SpeedOptions) -> dict[str, Any]:
     for channels in [None] if options.checkpoint else options.channels:
         size = SubjectSize(channels=channels)
         loaded, weights = bench_model(name, options.checkpoint, options.seed, size)
-        runs.append(
-            {
-                "channels": loaded.model.config.n_channels,
-                "weights": weights,
-                "parameters": parameter_count(loaded.model),
-                "inference": with_speedups(_waveglow_rows(loaded, options)),
-            }
-        )
+        runs.append(_waveglow_run(loaded, weights, options))
     return {"runs": runs}
+
+
+def _waveglow_run(loaded: LoadedModel, weights: str, options: SpeedOptions) -> dict[str, Any]:
+    channels = loaded.model.config.n_channels
+    return {
+        "model": "waveglow",
+        "label": f"waveglow {channels} channels",
+        "channels": channels,
+        "weights": weights,
+        "parameters": parameter_count(loaded.model),
+        "inference": with_speedups(_waveglow_rows(loaded, options)),
+    }
+
+
+WAVEGLOW_BESIDE_HIFIGAN = 256  # NVIDIA's waveglow256, the usual CPU comparison
+
+
+def hifigan_speed(name: str, options: SpeedOptions) -> dict[str, Any]:
+    """HiFi-GAN at each precision, then WaveGlow-256 in fp32 on the same mels, in one run."""
+    loaded, weights = bench_model(name, options.checkpoint, options.seed)
+    channels = loaded.model.config.upsample_initial_channel
+    hifigan = {
+        "model": "hifigan",
+        "label": f"hifigan, {channels} initial channels",
+        "channels": channels,
+        "weights": weights,
+        "parameters": parameter_count(loaded.model),
+        "inference": with_speedups(_hifigan_rows(loaded, options)),
+    }
+    size = SubjectSize(channels=WAVEGLOW_BESIDE_HIFIGAN)
+    waveglow, waveglow_weights = bench_model("waveglow", None, options.seed, size)
+    fp32 = replace(options, precisions=("fp32",))
+    return {"runs": [hifigan, _waveglow_run(waveglow, waveglow_weights, fp32)]}
+
+
+def _hifigan_rows(loaded: LoadedModel, options: SpeedOptions) -> list[dict[str, Any]]:
+    """Each precision's result, compared with fp32's audio of the same mels (HiFi-GAN draws no
+    noise); NVIDIA's inference runs no denoiser, so neither does this."""
+    sizes = {"mel_frames": options.mel_frames, "batch_size": options.batch_size}
+    precisions = sorted(options.precisions, key=lambda name: name != "fp32")
+    results, reference = [], None
+    for precision in precisions:
+        vocoder = HiFiGanVocoder(loaded.model, precision=precision, denoiser_strength=0.0)
+        result, audio = bench_vocoder(
+            vocoder,
+            repeats=options.repeats,
+            reference_audio=reference,
+            seed=options.seed,
+            precision=precision,
+            **sizes,
+        )
+        reference = audio if reference is None else reference
+        results.append(result.to_dict())
+    order = {precision: index for index, precision in enumerate(options.precisions)}
+    return sorted(results, key=lambda row: order[row["precision"]])
 
 
 def _waveglow_rows(loaded: LoadedModel, options: SpeedOptions) -> list[dict[str, Any]]:
@@ -381,6 +431,7 @@ SPEED_BENCHMARKS: dict[str, SpeedBenchmark] = {
         Tacotron2,
     ),
     "waveglow": SpeedBenchmark(waveglow_speed, "vocoder", waveglow_precisions, WaveGlow),
+    "hifigan": SpeedBenchmark(hifigan_speed, "vocoder", _fixed("fp32", "bf16"), HiFiGanGenerator),
     "fastpitch": SpeedBenchmark(
         parallel_speed, "parallel", _fixed("fp32", "bf16", *ONNX_PRECISIONS), FastPitch
     ),

@@ -116,9 +116,16 @@ def predict_even_durations(model: nn.Module, frames_per_symbol: float) -> None:
         output_layer.bias.fill_(math.log1p(frames_per_symbol))
 
 
+def _random_hifigan(size: SubjectSize) -> tuple[nn.Module, str]:
+    """NVIDIA's V1 generator (its default config), weight norm in place as a checkpoint has it."""
+    spec = get_spec("hifigan")
+    return spec.build(spec.make_config()), "random (V1 config)"
+
+
 RANDOM_MODELS: dict[str, Callable[[SubjectSize], tuple[nn.Module, str]]] = {
     "tacotron2": _random_tacotron2,
     "waveglow": _random_waveglow,
+    "hifigan": _random_hifigan,
     "fastpitch": _random_parallel("fastpitch"),
     "fastspeech": _random_parallel("fastspeech"),
 }
