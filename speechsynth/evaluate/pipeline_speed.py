@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import torch
@@ -49,7 +49,6 @@ from speechsynth.infer.voice import bundled_checkpoint_path, bundled_voice_path
 from speechsynth.text.benchmark import benchmark_text
 
 BUNDLED = "bundled"
-RUNTIMES = ("torch", "onnx")
 PRECISIONS = ("fp32", "bf16", "int8", "auto")
 STAGES = ("text", "generator", "vocoder", "denoiser")
 # An ONNX export describes its precision as the bench's ONNX options are named
@@ -74,7 +73,7 @@ class InferenceBenchOptions:
 
     def check(self) -> None:
         for name, values, known in (
-            ("--runtime", self.runtimes, RUNTIMES),
+            ("--runtime", self.runtimes, tuple(BENCH_RUNTIMES)),
             ("--precision", self.precisions, PRECISIONS),
         ):
             unknown = [value for value in values if value not in known]
@@ -129,8 +128,8 @@ def _scratch() -> Iterator[Path]:
 
 
 def _precisions_for(runtime: str, precisions: tuple[str, ...]) -> tuple[str, ...]:
-    """ONNX Runtime runs the exported fp32 graphs: one precision, whatever was asked."""
-    return ("fp32",) if runtime == "onnx" else precisions
+    """The precisions asked for, or the runtime's own (ONNX Runtime: the fp32 export)."""
+    return BENCH_RUNTIMES[runtime].precisions or precisions
 
 
 class ModelFiles:
@@ -165,14 +164,19 @@ class ModelFiles:
         return path
 
     def for_runtime(self, source: Path, runtime: str) -> Path:
-        """`source` as `runtime` runs it: a checkpoint for torch, an export for onnx."""
-        if runtime == "torch":
-            if source.is_dir():
-                raise SpeechSynthError(
-                    f"{source}: an export directory runs on ONNX Runtime only; "
-                    "use --runtime onnx for it"
-                )
-            return source
+        """`source` as `runtime` runs it (`BENCH_RUNTIMES`)."""
+        return BENCH_RUNTIMES[runtime].file(self, source)
+
+    def checkpoint(self, source: Path) -> Path:
+        if source.is_dir():
+            raise SpeechSynthError(
+                f"{source}: an export directory runs on ONNX Runtime only; "
+                "use --runtime onnx for it"
+            )
+        return source
+
+    def export(self, source: Path) -> Path:
+        """An export directory as it is; a checkpoint exported once, as `speechsynth export`."""
         if source.is_dir():
             return source
         if source not in self.exports:
@@ -180,6 +184,19 @@ class ModelFiles:
             export_checkpoint(source, directory)
             self.exports[source] = directory
         return self.exports[source]
+
+
+class BenchRuntime(NamedTuple):
+    file: Callable[[ModelFiles, Path], Path]  # the model file this runtime runs
+    precisions: tuple[str, ...] | None  # the precisions it runs (None: every one asked)
+    providers: tuple[str, ...] | None  # ONNX Runtime's (None: not ONNX Runtime)
+
+
+# A new runtime is one entry here (and its backends in `infer.runtimes`).
+BENCH_RUNTIMES: dict[str, BenchRuntime] = {
+    "torch": BenchRuntime(ModelFiles.checkpoint, None, None),
+    "onnx": BenchRuntime(ModelFiles.export, ("fp32",), ("cpu",)),  # the fp32 graphs, on the CPU
+}
 
 
 def _row_or_skip(
@@ -215,7 +232,7 @@ def build_pipeline(
 ) -> Synthesizer:
     runtime_options = RuntimeOptions(
         precision=config.precision,
-        providers=("cpu",) if config.runtime == "onnx" else None,
+        providers=BENCH_RUNTIMES[config.runtime].providers,
         threads=torch.get_num_threads(),
     )
     acoustic = open_acoustic_model(
